@@ -1,0 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { patchApplication } from "../../services/applications";
+import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { ApplicationOut, ApplicationPatch, appIdParam, toApplicationOut } from "./schema";
+
+const route = createRoute({
+  method: "patch",
+  path: "/api/v1/app/{app_id}",
+  operationId: "v1.application.patch",
+  tags: ["Application"],
+  summary: "Patch Application",
+  security,
+  request: { params: appIdParam, body: jsonBody(ApplicationPatch) },
+  responses: {
+    200: jsonResponse(ApplicationOut, "The updated application"),
+    ...errorResponses,
+  },
+});
+
+export const registerPatchApplication = (app: App) =>
+  app.openapi(route, async (c) => {
+    const row = await patchApplication({
+      db: c.env.DB,
+      idOrUid: c.req.valid("param").app_id,
+      input: c.req.valid("json"),
+    });
+    return c.json(toApplicationOut(row), 200);
+  });

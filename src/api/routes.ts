@@ -1,0 +1,9 @@
+import type { App } from "../app";
+import { registerApplicationRoutes } from "./application";
+import { registerHealth } from "./health/get";
+
+// One line per resource; each resource folder registers its own operations.
+export function registerRoutes(app: App) {
+  registerHealth(app);
+  registerApplicationRoutes(app);
+}

@@ -1,0 +1,43 @@
+// Typed view of the Worker's vars, parsed once per env object (the env object lives as long
+// as the isolate, so this is not redone per request).
+export interface Config {
+  allowPrivateDestinations: boolean;
+  retryScheduleSeconds: number[];
+  deliveryTimeoutMs: number;
+  maxPayloadBytes: number;
+  disableAfterMs: number;
+  operationalWebhookUrl: string | null;
+}
+
+const DEFAULT_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+const cache = new WeakMap<object, Config>();
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback;
+}
+
+export function parseRetrySchedule(value: string | undefined): number[] {
+  if (!value?.trim()) return DEFAULT_SCHEDULE;
+  const steps = value.split(",").map((s) => Number(s.trim()));
+  if (steps.some((s) => !Number.isFinite(s) || s < 0)) {
+    throw new Error(`RETRY_SCHEDULE must be comma-separated non-negative seconds, got "${value}"`);
+  }
+  return steps;
+}
+
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = {
+      allowPrivateDestinations: env.ALLOW_PRIVATE_DESTINATIONS === "true",
+      retryScheduleSeconds: parseRetrySchedule(env.RETRY_SCHEDULE),
+      deliveryTimeoutMs: positiveInt(env.DELIVERY_TIMEOUT_MS, 15_000),
+      maxPayloadBytes: positiveInt(env.MAX_PAYLOAD_BYTES, 256 * 1024),
+      disableAfterMs: positiveInt(env.ENDPOINT_FAILURE_DISABLE_AFTER_HOURS, 120) * 3_600_000,
+      operationalWebhookUrl: env.OPERATIONAL_WEBHOOK_URL?.trim() || null,
+    };
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,55 @@
+export interface ApplicationRow {
+  id: string;
+  uid: string | null;
+  name: string;
+  throttle_rate: number | null;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS = "id, uid, name, throttle_rate, metadata, created_at, updated_at";
+
+/** Looks an application up by id or by uid (Svix accepts either wherever an app id goes). */
+export function getApplication(db: D1Database, idOrUid: string): Promise<ApplicationRow | null> {
+  return db
+    .prepare(`SELECT ${COLUMNS} FROM applications WHERE id = ?1 OR uid = ?1 LIMIT 1`)
+    .bind(idOrUid)
+    .first<ApplicationRow>();
+}
+
+export async function listApplications(
+  db: D1Database,
+  opts: { where: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
+): Promise<ApplicationRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM applications WHERE ${opts.where} ORDER BY id ${opts.direction} LIMIT ?2`)
+    .bind(opts.cursor, opts.limit + 1)
+    .all<ApplicationRow>();
+  return results;
+}
+
+export function insertApplication(db: D1Database, row: ApplicationRow): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO applications (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`)
+    .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.created_at, row.updated_at);
+}
+
+export function updateApplication(db: D1Database, row: ApplicationRow): D1PreparedStatement {
+  return db
+    .prepare(
+      "UPDATE applications SET uid = ?2, name = ?3, throttle_rate = ?4, metadata = ?5, updated_at = ?6 WHERE id = ?1",
+    )
+    .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.updated_at);
+}
+
+/** Deletes an application and everything it owns, in one transaction. */
+export async function deleteApplication(db: D1Database, appId: string): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM attempts WHERE app_id = ?1").bind(appId),
+    db.prepare("DELETE FROM message_keys WHERE app_id = ?1").bind(appId),
+    db.prepare("DELETE FROM messages WHERE app_id = ?1").bind(appId),
+    db.prepare("DELETE FROM endpoints WHERE app_id = ?1").bind(appId),
+    db.prepare("DELETE FROM applications WHERE id = ?1").bind(appId),
+  ]);
+}

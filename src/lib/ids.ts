@@ -1,0 +1,70 @@
+// Prefixed, time-ordered ids: "<prefix>_" + 8 base62 chars of the creation time in ms +
+// 14 random base62 chars. Fixed width, so string order is creation order: list cursors
+// stay stable while rows are inserted, and a time bound is an id bound (see idAt).
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const TIME_CHARS = 8;
+const RANDOM_CHARS = 14;
+
+export type IdPrefix = "app" | "ep" | "msg" | "atmpt" | "evt";
+
+function encodeTime(ms: number): string {
+  let n = Math.max(0, Math.floor(ms));
+  let out = "";
+  for (let i = 0; i < TIME_CHARS; i++) {
+    out = ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+// Within one millisecond an isolate increments the previous random part instead of drawing
+// a new one, so ids it creates in a row sort in creation order (as ULIDs do).
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+function nextRandom(time: number): number[] {
+  if (time === lastTime) {
+    const digits = [...lastRandom];
+    let i = digits.length - 1;
+    while (i >= 0 && digits[i] === 61) digits[i--] = 0;
+    if (i >= 0) {
+      digits[i] = (digits[i] ?? 0) + 1;
+      lastRandom = digits;
+      return digits;
+    }
+  }
+  lastTime = time;
+  // Mod-62 bias is irrelevant here: uniqueness, not uniformity, is what the bits are for.
+  lastRandom = [...crypto.getRandomValues(new Uint8Array(RANDOM_CHARS))].map((b) => b % 62);
+  return lastRandom;
+}
+
+export function newId(prefix: IdPrefix, now: number = Date.now()): string {
+  const time = Math.floor(now);
+  const random = nextRandom(time)
+    .map((d) => ALPHABET[d])
+    .join("");
+  return `${prefix}_${encodeTime(time)}${random}`;
+}
+
+/** The smallest id of the given prefix created at or after `ms`: a time bound as an id bound. */
+export function idAt(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(ms)}`;
+}
+
+/** Creation time (ms) encoded in an id of ours; undefined for anything else. */
+export function idTime(id: string): number | undefined {
+  const body = id.slice(id.indexOf("_") + 1);
+  if (body.length !== TIME_CHARS + RANDOM_CHARS) return undefined;
+  let n = 0;
+  for (const ch of body.slice(0, TIME_CHARS)) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) return undefined;
+    n = n * 62 + v;
+  }
+  return n;
+}
+
+export function hasPrefix(id: string, prefix: IdPrefix): boolean {
+  return id.startsWith(`${prefix}_`) && idTime(id) !== undefined;
+}
