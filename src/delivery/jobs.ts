@@ -1,0 +1,32 @@
+// What travels on the deliveries queue. Ids, counters and (when small) the payload inline;
+// the queue message limit is 128 KB, so large payloads are read from D1 by the consumer.
+
+/** One message x endpoint delivery. */
+export interface DeliveryJob {
+  kind: "delivery";
+  appId: string;
+  msgId: string;
+  endpointId: string;
+  /** Attempts already made for this delivery (0 on the first send). */
+  attempt: number;
+  /** 0 scheduled, 1 manual (resend / recover). */
+  trigger: 0 | 1;
+  /** The message payload as JSON text, inline when small enough. */
+  payload?: string;
+  /** Unix ms before which the job must not be sent (a delay longer than the queue allows is split). */
+  notBefore?: number;
+}
+
+/** An operational webhook (endpoint.disabled, message.attempt.exhausted, ...) to OPERATIONAL_WEBHOOK_URL. */
+export interface OperationalJob {
+  kind: "operational";
+  /** The webhook-id: stable across retries. */
+  id: string;
+  eventType: string;
+  /** The JSON body to send. */
+  payload: string;
+  attempt: number;
+  notBefore?: number;
+}
+
+export type QueueJob = DeliveryJob | OperationalJob;
