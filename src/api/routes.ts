@@ -1,9 +1,11 @@
 import type { App } from "../app";
 import { registerApplicationRoutes } from "./application";
+import { registerEventTypeRoutes } from "./event-type";
 import { registerHealth } from "./health/get";
 
 // One line per resource; each resource folder registers its own operations.
 export function registerRoutes(app: App) {
   registerHealth(app);
   registerApplicationRoutes(app);
+  registerEventTypeRoutes(app);
 }

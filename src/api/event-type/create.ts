@@ -1,0 +1,27 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { createEventType } from "../../services/event-types";
+import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { EventTypeIn, EventTypeOut, toEventTypeOut } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/api/v1/event-type",
+  operationId: "v1.event-type.create",
+  tags: ["Event Type"],
+  summary: "Create Event Type",
+  description: "Creates an event type; 409 when the name exists (archived types keep their name).",
+  security,
+  request: { body: jsonBody(EventTypeIn) },
+  responses: {
+    201: jsonResponse(EventTypeOut, "The created event type"),
+    ...errorResponses,
+  },
+});
+
+export const registerCreateEventType = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { name, ...input } = c.req.valid("json");
+    const row = await createEventType({ db: c.env.DB, name, input });
+    return c.json(toEventTypeOut(row), 201);
+  });

@@ -1,0 +1,99 @@
+// Event types are global (not per application), as in Svix: one catalogue per deployment.
+export interface EventTypeRow {
+  name: string;
+  description: string;
+  archived: number;
+  deprecated: number;
+  /** Deprecated singular flag; mirrors the first of feature_flags. */
+  feature_flag: string | null;
+  /** JSON array of feature flags, or null. */
+  feature_flags: string | null;
+  group_name: string | null;
+  /** JSON object: version -> JSON Schema, or null. */
+  schemas: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS =
+  "name, description, archived, deprecated, feature_flag, feature_flags, group_name, schemas, created_at, updated_at";
+
+export function getEventType(db: D1Database, name: string): Promise<EventTypeRow | null> {
+  return db.prepare(`SELECT ${COLUMNS} FROM event_types WHERE name = ?1`).bind(name).first<EventTypeRow>();
+}
+
+export async function listEventTypes(
+  db: D1Database,
+  opts: {
+    where: string;
+    cursor: string | null;
+    direction: "ASC" | "DESC";
+    limit: number;
+    includeArchived: boolean;
+  },
+): Promise<EventTypeRow[]> {
+  const archived = opts.includeArchived ? "1=1" : "archived = 0";
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS} FROM event_types WHERE ${opts.where} AND ${archived} ORDER BY name ${opts.direction} LIMIT ?2`,
+    )
+    .bind(opts.cursor, opts.limit + 1)
+    .all<EventTypeRow>();
+  return results;
+}
+
+/** Which of `names` are active (not archived) event types. */
+export async function findActiveEventTypeNames(db: D1Database, names: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  // D1 binds at most 100 parameters per query.
+  for (let i = 0; i < names.length; i += 100) {
+    const chunk = names.slice(i, i + 100);
+    const params = chunk.map((_, j) => `?${j + 1}`).join(", ");
+    const { results } = await db
+      .prepare(`SELECT name FROM event_types WHERE archived = 0 AND name IN (${params})`)
+      .bind(...chunk)
+      .all<{ name: string }>();
+    for (const r of results) found.add(r.name);
+  }
+  return found;
+}
+
+export function insertEventType(db: D1Database, row: EventTypeRow): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO event_types (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`)
+    .bind(
+      row.name,
+      row.description,
+      row.archived,
+      row.deprecated,
+      row.feature_flag,
+      row.feature_flags,
+      row.group_name,
+      row.schemas,
+      row.created_at,
+      row.updated_at,
+    );
+}
+
+export function updateEventType(db: D1Database, row: EventTypeRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE event_types SET description = ?2, archived = ?3, deprecated = ?4, feature_flag = ?5,
+        feature_flags = ?6, group_name = ?7, schemas = ?8, updated_at = ?9 WHERE name = ?1`,
+    )
+    .bind(
+      row.name,
+      row.description,
+      row.archived,
+      row.deprecated,
+      row.feature_flag,
+      row.feature_flags,
+      row.group_name,
+      row.schemas,
+      row.updated_at,
+    );
+}
+
+export function deleteEventType(db: D1Database, name: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM event_types WHERE name = ?1").bind(name);
+}

@@ -1,0 +1,147 @@
+import {
+  deleteEventType,
+  type EventTypeRow,
+  getEventType,
+  insertEventType,
+  updateEventType,
+} from "../db/event-types";
+import { conflict, notFound } from "../errors";
+import { isUniqueViolation } from "../lib/json";
+
+export type EventTypeSchemas = Record<string, Record<string, unknown>>;
+
+export interface EventTypeInput {
+  description: string;
+  archived?: boolean;
+  deprecated?: boolean;
+  schemas?: EventTypeSchemas | null;
+  /** The document's deprecated singular flag; `featureFlags` wins when both are given. */
+  featureFlag?: string | null;
+  featureFlags?: string[] | null;
+  groupName?: string | null;
+}
+
+export async function requireEventType(db: D1Database, name: string): Promise<EventTypeRow> {
+  const row = await getEventType(db, name);
+  if (!row) throw notFound("Event type");
+  return row;
+}
+
+function flagsOf(input: Partial<EventTypeInput>): string[] | null | undefined {
+  if (input.featureFlags !== undefined) return input.featureFlags;
+  if (input.featureFlag !== undefined) return input.featureFlag === null ? null : [input.featureFlag];
+  return undefined;
+}
+
+/** Writes every field of `input` over `base` (PUT semantics: omitted fields take defaults). */
+function replaced(base: EventTypeRow, input: EventTypeInput, now: number): EventTypeRow {
+  const flags = flagsOf(input) ?? null;
+  return {
+    ...base,
+    description: input.description,
+    archived: input.archived ? 1 : 0,
+    deprecated: input.deprecated ? 1 : 0,
+    feature_flags: flags?.length ? JSON.stringify(flags) : null,
+    feature_flag: flags?.[0] ?? null,
+    group_name: input.groupName ?? null,
+    schemas: input.schemas ? JSON.stringify(input.schemas) : null,
+    updated_at: now,
+  };
+}
+
+export async function createEventType({
+  db,
+  name,
+  input,
+}: {
+  db: D1Database;
+  name: string;
+  input: EventTypeInput;
+}): Promise<EventTypeRow> {
+  const now = Date.now();
+  const blank: EventTypeRow = {
+    name,
+    description: "",
+    archived: 0,
+    deprecated: 0,
+    feature_flag: null,
+    feature_flags: null,
+    group_name: null,
+    schemas: null,
+    created_at: now,
+    updated_at: now,
+  };
+  const row = replaced(blank, input, now);
+  try {
+    await insertEventType(db, row).run();
+  } catch (err) {
+    // An archived type still holds its name: PUT or PATCH {archived:false} brings it back.
+    if (isUniqueViolation(err)) throw conflict(`An event type named "${name}" already exists`);
+    throw err;
+  }
+  return row;
+}
+
+/** PUT: replaces the event type, or creates it when the name is new (Svix upserts here). */
+export async function replaceEventType({
+  db,
+  name,
+  input,
+}: {
+  db: D1Database;
+  name: string;
+  input: EventTypeInput;
+}): Promise<{ eventType: EventTypeRow; created: boolean }> {
+  const existing = await getEventType(db, name);
+  if (!existing) return { eventType: await createEventType({ db, name, input }), created: true };
+  const row = replaced(existing, input, Date.now());
+  await updateEventType(db, row).run();
+  return { eventType: row, created: false };
+}
+
+export async function patchEventType({
+  db,
+  name,
+  input,
+}: {
+  db: D1Database;
+  name: string;
+  input: Partial<EventTypeInput>;
+}): Promise<EventTypeRow> {
+  const existing = await requireEventType(db, name);
+  const flags = flagsOf(input);
+  const row: EventTypeRow = {
+    ...existing,
+    description: input.description ?? existing.description,
+    archived: input.archived === undefined ? existing.archived : input.archived ? 1 : 0,
+    deprecated: input.deprecated === undefined ? existing.deprecated : input.deprecated ? 1 : 0,
+    feature_flags:
+      flags === undefined ? existing.feature_flags : flags?.length ? JSON.stringify(flags) : null,
+    feature_flag: flags === undefined ? existing.feature_flag : (flags?.[0] ?? null),
+    group_name: input.groupName === undefined ? existing.group_name : input.groupName,
+    schemas:
+      input.schemas === undefined ? existing.schemas : input.schemas ? JSON.stringify(input.schemas) : null,
+    updated_at: Date.now(),
+  };
+  await updateEventType(db, row).run();
+  return row;
+}
+
+/** Archives the event type (Svix's default), or deletes it for good with `expunge`. */
+export async function removeEventType({
+  db,
+  name,
+  expunge,
+}: {
+  db: D1Database;
+  name: string;
+  expunge: boolean;
+}): Promise<void> {
+  const existing = await requireEventType(db, name);
+  if (expunge) {
+    await deleteEventType(db, name).run();
+    return;
+  }
+  if (!existing.archived)
+    await updateEventType(db, { ...existing, archived: 1, updated_at: Date.now() }).run();
+}
