@@ -26,6 +26,14 @@ export function parseRetrySchedule(value: string | undefined): number[] {
   return steps;
 }
 
+// ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS, when set, overrides the hours: a window of seconds
+// is what tests and local trials of auto-disable need.
+function disableAfterMs(env: Env): number {
+  const seconds = positiveInt(env.ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS, 0);
+  if (seconds > 0) return seconds * 1000;
+  return positiveInt(env.ENDPOINT_FAILURE_DISABLE_AFTER_HOURS, 120) * 3_600_000;
+}
+
 export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) {
@@ -34,7 +42,7 @@ export function getConfig(env: Env): Config {
       retryScheduleSeconds: parseRetrySchedule(env.RETRY_SCHEDULE),
       deliveryTimeoutMs: positiveInt(env.DELIVERY_TIMEOUT_MS, 15_000),
       maxPayloadBytes: positiveInt(env.MAX_PAYLOAD_BYTES, 256 * 1024),
-      disableAfterMs: positiveInt(env.ENDPOINT_FAILURE_DISABLE_AFTER_HOURS, 120) * 3_600_000,
+      disableAfterMs: disableAfterMs(env),
       operationalWebhookUrl: env.OPERATIONAL_WEBHOOK_URL?.trim() || null,
     };
     cache.set(env, config);
