@@ -1,5 +1,6 @@
 import type { App } from "../app";
 import { registerApplicationRoutes } from "./application";
+import { registerEndpointRoutes } from "./endpoint";
 import { registerEventTypeRoutes } from "./event-type";
 import { registerHealth } from "./health/get";
 
@@ -8,4 +9,5 @@ export function registerRoutes(app: App) {
   registerHealth(app);
   registerApplicationRoutes(app);
   registerEventTypeRoutes(app);
+  registerEndpointRoutes(app);
 }

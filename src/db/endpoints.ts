@@ -40,3 +40,79 @@ export async function listEnabledEndpoints(db: D1Database, appId: string): Promi
     .all<EndpointRow>();
   return results;
 }
+
+export async function listEndpoints(
+  db: D1Database,
+  appId: string,
+  opts: { where: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
+): Promise<EndpointRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = ?1 AND ${opts.where} ORDER BY id ${opts.direction} LIMIT ?3`,
+    )
+    .bind(appId, opts.cursor, opts.limit + 1)
+    .all<EndpointRow>();
+  return results;
+}
+
+export function insertEndpoint(db: D1Database, row: EndpointRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO endpoints (${ENDPOINT_COLUMNS})
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
+    )
+    .bind(
+      row.app_id,
+      row.id,
+      row.uid,
+      row.url,
+      row.description,
+      row.event_types,
+      row.channels,
+      row.throttle_rate,
+      row.disabled,
+      row.disabled_reason,
+      row.metadata,
+      row.secrets,
+      row.headers,
+      row.failing_since,
+      row.created_at,
+      row.updated_at,
+    );
+}
+
+/** Writes every mutable column of the row (callers read, change and write back the whole row). */
+export function updateEndpoint(db: D1Database, row: EndpointRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE endpoints SET uid = ?3, url = ?4, description = ?5, event_types = ?6, channels = ?7,
+         throttle_rate = ?8, disabled = ?9, disabled_reason = ?10, metadata = ?11, secrets = ?12,
+         headers = ?13, failing_since = ?14, updated_at = ?15
+       WHERE app_id = ?1 AND id = ?2`,
+    )
+    .bind(
+      row.app_id,
+      row.id,
+      row.uid,
+      row.url,
+      row.description,
+      row.event_types,
+      row.channels,
+      row.throttle_rate,
+      row.disabled,
+      row.disabled_reason,
+      row.metadata,
+      row.secrets,
+      row.headers,
+      row.failing_since,
+      row.updated_at,
+    );
+}
+
+/** Deletes an endpoint and its attempts, in one transaction. */
+export async function deleteEndpoint(db: D1Database, appId: string, endpointId: string): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM attempts WHERE app_id = ?1 AND endpoint_id = ?2").bind(appId, endpointId),
+    db.prepare("DELETE FROM endpoints WHERE app_id = ?1 AND id = ?2").bind(appId, endpointId),
+  ]);
+}

@@ -1,0 +1,31 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { requireApplication } from "../../services/applications";
+import { createEndpoint } from "../../services/endpoints";
+import { appIdParam } from "../application/schema";
+import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { EndpointIn, EndpointOut, toEndpointOut } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/api/v1/app/{app_id}/endpoint",
+  operationId: "v1.endpoint.create",
+  tags: ["Endpoint"],
+  summary: "Create Endpoint",
+  description:
+    "Creates an endpoint. The URL must be https on a public host; `eventTypes` must name existing " +
+    "event types; a `secret` is generated unless given.",
+  security,
+  request: { params: appIdParam, body: jsonBody(EndpointIn) },
+  responses: {
+    201: jsonResponse(EndpointOut, "The created endpoint"),
+    ...errorResponses,
+  },
+});
+
+export const registerCreateEndpoint = (app: App) =>
+  app.openapi(route, async (c) => {
+    const application = await requireApplication(c.env.DB, c.req.valid("param").app_id);
+    const row = await createEndpoint({ env: c.env, app: application, input: c.req.valid("json") });
+    return c.json(toEndpointOut(row), 201);
+  });

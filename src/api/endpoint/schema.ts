@@ -1,0 +1,153 @@
+import { z } from "@hono/zod-openapi";
+import type { EndpointRow } from "../../db/endpoints";
+import { isoTime, parseJson } from "../../lib/json";
+import { listResponseSchema } from "../../lib/pagination";
+import { appIdParam, metadataSchema, uidSchema } from "../application/schema";
+import { eventTypeNameSchema } from "../event-type/schema";
+
+export const endpointParams = appIdParam.extend({
+  endpoint_id: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({
+      param: { name: "endpoint_id", in: "path" },
+      description: "The endpoint's id or uid",
+      example: "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+    }),
+});
+
+const unique = (list: string[]) => new Set(list).size === list.length;
+
+const channelSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9\-_.]+$/, "must contain only letters, digits, '-', '_' and '.'");
+
+const eventTypes = z
+  .array(eventTypeNameSchema)
+  .refine(unique, "must not repeat an event type")
+  .openapi({ description: "Event types this endpoint receives (omit or null for all)" });
+const channels = z
+  .array(channelSchema)
+  .max(10)
+  .refine(unique, "must not repeat a channel")
+  .openapi({ description: "Channels this endpoint listens to (omit or null for all)" });
+
+export const secretSchema = z
+  .string()
+  .regex(
+    /^(whsec_)?[a-zA-Z0-9+/=]{32,100}$/,
+    "must be base64 (24 to 75 bytes), optionally prefixed with whsec_",
+  )
+  .openapi({ example: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD" });
+
+export const headersSchema = z
+  .record(z.string(), z.string())
+  .openapi({ example: { "X-Example": "123", "X-Foobar": "Bar" } });
+
+const endpointFields = {
+  url: z.string().min(1).max(65536).openapi({
+    description: "https URL of a public host (checked on every change and before every send)",
+    example: "https://example.com/webhook/",
+  }),
+  description: z.string().optional(),
+  throttleRate: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .nullish()
+    .openapi({ description: "Maximum messages per second to send to this endpoint" }),
+  uid: uidSchema.nullish().openapi({ description: "Optional unique identifier for the endpoint" }),
+  disabled: z.boolean().optional(),
+  eventTypes: eventTypes.min(1).nullish(),
+  channels: channels.min(1).nullish(),
+  metadata: metadataSchema.optional(),
+};
+
+export const EndpointIn = z
+  .object({
+    ...endpointFields,
+    secret: secretSchema.nullish().openapi({ description: "The signing secret; generated when omitted" }),
+    headers: headersSchema.nullish().openapi({ description: "Custom headers sent with every delivery" }),
+  })
+  .openapi("EndpointIn");
+
+export const EndpointUpdate = z.object(endpointFields).openapi("EndpointUpdate");
+
+export const EndpointPatch = z
+  .object({
+    ...endpointFields,
+    url: endpointFields.url.optional(),
+    // 0 clears the limit; an empty list means "all", like null.
+    throttleRate: z.number().int().min(0).max(65535).nullish(),
+    eventTypes: eventTypes.nullish(),
+    channels: channels.nullish(),
+  })
+  .openapi("EndpointPatch");
+
+export const EndpointOut = z
+  .object({
+    id: z.string().openapi({ example: "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2" }),
+    uid: z.string().nullable(),
+    url: z.string(),
+    description: z.string(),
+    throttleRate: z.number().int().nullable(),
+    disabled: z.boolean(),
+    eventTypes: z.array(z.string()).nullable(),
+    channels: z.array(z.string()).nullable(),
+    metadata: metadataSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("EndpointOut");
+
+export const ListResponseEndpointOut = listResponseSchema(EndpointOut, "ListResponse_EndpointOut_");
+
+export const EndpointSecretOut = z.object({ key: secretSchema }).openapi("EndpointSecretOut");
+
+export const EndpointSecretRotateIn = z
+  .object({
+    key: secretSchema.nullish().openapi({ description: "The new secret; generated when omitted" }),
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(604_800)
+      .nullish()
+      .openapi({ description: "How long the old secret stays valid (0 to 7 days; default 24 hours)" }),
+  })
+  .openapi("EndpointSecretRotateIn");
+
+export const EndpointHeadersIn = z.object({ headers: headersSchema }).openapi("EndpointHeadersIn");
+
+export const EndpointHeadersPatchIn = z
+  .object({ headers: z.record(z.string(), z.string().nullable()) })
+  .openapi("EndpointHeadersPatchIn");
+
+export const EndpointHeadersOut = z
+  .object({
+    headers: headersSchema,
+    sensitive: z
+      .array(z.string())
+      .openapi({ description: "Headers whose values are hidden", example: ["Authorization"] }),
+  })
+  .openapi("EndpointHeadersOut");
+
+export function toEndpointOut(row: EndpointRow): z.infer<typeof EndpointOut> {
+  return {
+    id: row.id,
+    uid: row.uid,
+    url: row.url,
+    description: row.description,
+    throttleRate: row.throttle_rate,
+    disabled: row.disabled === 1,
+    eventTypes: parseJson<string[] | null>(row.event_types, null),
+    channels: parseJson<string[] | null>(row.channels, null),
+    metadata: parseJson(row.metadata, {}),
+    createdAt: isoTime(row.created_at),
+    updatedAt: isoTime(row.updated_at),
+  };
+}

@@ -1,0 +1,71 @@
+import type { ApplicationRow } from "../db/applications";
+import { type EndpointRow, updateEndpoint } from "../db/endpoints";
+import { decryptJson, encryptJson } from "../security/secrets";
+import {
+  checkHeaderCount,
+  type Headers,
+  mergeHeaders,
+  redactHeaders,
+  validateHeaders,
+} from "./endpoint-input-rules";
+import { requireEndpoint } from "./endpoints";
+
+const LOC = ["body", "headers"];
+
+async function readHeaders(env: Env, endpoint: EndpointRow): Promise<Headers> {
+  return endpoint.headers ? decryptJson<Headers>(env.ENCRYPTION_KEY, endpoint.headers) : {};
+}
+
+async function writeHeaders(env: Env, endpoint: EndpointRow, headers: Headers): Promise<void> {
+  checkHeaderCount(headers, LOC);
+  const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
+  await updateEndpoint(env.DB, { ...endpoint, headers: stored, updated_at: Date.now() }).run();
+}
+
+/** The endpoint's custom headers, sensitive values left out (named in `sensitive`). */
+export async function getEndpointHeaders({
+  env,
+  app,
+  idOrUid,
+}: {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+}): Promise<{ headers: Headers; sensitive: string[] }> {
+  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  return redactHeaders(await readHeaders(env, endpoint));
+}
+
+/** PUT: the given headers replace all custom headers. */
+export async function replaceEndpointHeaders({
+  env,
+  app,
+  idOrUid,
+  headers,
+}: {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+  headers: Headers;
+}): Promise<void> {
+  validateHeaders(headers, LOC);
+  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  await writeHeaders(env, endpoint, headers);
+}
+
+/** PATCH: sets the given headers and removes those given as null. */
+export async function patchEndpointHeaders({
+  env,
+  app,
+  idOrUid,
+  headers,
+}: {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+  headers: Record<string, string | null>;
+}): Promise<void> {
+  validateHeaders(headers, LOC);
+  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  await writeHeaders(env, endpoint, mergeHeaders(await readHeaders(env, endpoint), headers));
+}

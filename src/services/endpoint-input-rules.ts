@@ -1,0 +1,118 @@
+import { invalid, ValidationFailure, type ValidationIssue } from "../errors";
+import { base64Decode } from "../security/secrets";
+
+// Pure checks on endpoint input (custom headers, caller-supplied secrets), shared by the
+// endpoint verbs.
+//
+// Custom headers an endpoint adds to every delivery. The delivery sets its own framing,
+// identity and signature headers; letting a caller override them would break the request
+// (content-length, host), or let one tenant forge another's signature (webhook-*, svix-*).
+const RESERVED = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "content-encoding",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+  "user-agent",
+]);
+const RESERVED_PREFIXES = ["webhook-", "svix-", "cf-"];
+
+// Values that are credentials: stored, sent, never read back (Svix's GET omits them and
+// names them in `sensitive`).
+const SENSITIVE = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "x-api-key",
+  "api-key",
+  "x-auth-token",
+  "x-access-token",
+]);
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Visible ASCII, space, tab and obs-text; CR, LF and NUL would split or corrupt the request.
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const MAX_HEADERS = 50;
+const MAX_VALUE_LENGTH = 4096;
+
+export type Headers = Record<string, string>;
+
+export const isSensitiveHeader = (name: string) => SENSITIVE.has(name.toLowerCase());
+
+function headerIssue(name: string): string | null {
+  const lower = name.toLowerCase();
+  if (!TOKEN.test(name) || name.length > 256) return "is not a valid header name";
+  if (RESERVED.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p))) {
+    return "is set by Edgehook and cannot be overridden";
+  }
+  return null;
+}
+
+/** Refuses bad names, reserved names, bad values and names repeated in another case. */
+export function validateHeaders(headers: Record<string, string | null>, loc: (string | number)[]): void {
+  const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerIssue(name);
+    if (problem)
+      issues.push({ loc: [...loc, name], msg: `Header "${name}" ${problem}`, type: "value_error" });
+    if (value !== null && (!VALUE.test(value) || value.length > MAX_VALUE_LENGTH)) {
+      issues.push({ loc: [...loc, name], msg: `Header "${name}" has an invalid value`, type: "value_error" });
+    }
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) {
+      issues.push({ loc: [...loc, name], msg: `Header "${name}" is given twice`, type: "value_error" });
+    }
+    seen.add(lower);
+  }
+  if (issues.length) throw new ValidationFailure(issues);
+}
+
+/** Applies a patch: a null value removes the header; names match case-insensitively. */
+export function mergeHeaders(current: Headers, patch: Record<string, string | null>): Headers {
+  const out: Headers = {};
+  const patched = new Set(Object.keys(patch).map((k) => k.toLowerCase()));
+  for (const [name, value] of Object.entries(current))
+    if (!patched.has(name.toLowerCase())) out[name] = value;
+  for (const [name, value] of Object.entries(patch)) if (value !== null) out[name] = value;
+  return out;
+}
+
+export function checkHeaderCount(headers: Headers, loc: (string | number)[]): void {
+  if (Object.keys(headers).length > MAX_HEADERS) {
+    throw new ValidationFailure([
+      { loc, msg: `At most ${MAX_HEADERS} custom headers are allowed`, type: "value_error" },
+    ]);
+  }
+}
+
+/** The GET view: sensitive values are left out and their names listed instead. */
+export function redactHeaders(headers: Headers): { headers: Headers; sensitive: string[] } {
+  const visible: Headers = {};
+  const sensitive: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (isSensitiveHeader(name)) sensitive.push(name);
+    else visible[name] = value;
+  }
+  return { headers: visible, sensitive };
+}
+
+/** A caller-supplied secret as "whsec_" + base64 of 24 to 75 bytes (the bounds Svix accepts). */
+export function normalizeSecret(secret: string, loc: (string | number)[]): string {
+  const body = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
+  let bytes: Uint8Array;
+  try {
+    bytes = base64Decode(body);
+  } catch {
+    throw invalid(loc, "Secret must be base64, optionally prefixed with whsec_");
+  }
+  if (bytes.length < 24 || bytes.length > 75) throw invalid(loc, "Secret must encode 24 to 75 bytes");
+  return `whsec_${body}`;
+}

@@ -1,0 +1,51 @@
+import type { ApplicationRow } from "../db/applications";
+import { updateEndpoint } from "../db/endpoints";
+import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import { normalizeSecret } from "./endpoint-input-rules";
+import { requireEndpoint } from "./endpoints";
+
+/** Svix's rotation overlap: the old secret keeps signing for 24 hours unless told otherwise. */
+export const DEFAULT_GRACE_SECONDS = 86_400;
+// Each previous key adds a signature to every delivery; rotations beyond this drop the oldest.
+const MAX_PREVIOUS_KEYS = 5;
+
+export async function getEndpointSecret({
+  env,
+  app,
+  idOrUid,
+}: {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+}): Promise<string> {
+  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
+}
+
+/** Makes `key` (or a new secret) current; the old one stays valid for the grace period. */
+export async function rotateEndpointSecret({
+  env,
+  app,
+  idOrUid,
+  input,
+}: {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+  input: { key?: string | null; gracePeriodSeconds?: number | null };
+}): Promise<void> {
+  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
+  const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
+  const now = Date.now();
+  const graceMs = (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+  const previous = keys.previous.filter((p) => p.expiresAt > now && p.key !== current);
+  if (graceMs > 0 && keys.current !== current)
+    previous.unshift({ key: keys.current, expiresAt: now + graceMs });
+  const rotated: SigningKeys = { current, previous: previous.slice(0, MAX_PREVIOUS_KEYS) };
+  await updateEndpoint(env.DB, {
+    ...endpoint,
+    secrets: await encryptJson(env.ENCRYPTION_KEY, rotated),
+    updated_at: now,
+  }).run();
+}
