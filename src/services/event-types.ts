@@ -49,6 +49,11 @@ function replaced(base: EventTypeRow, input: EventTypeInput, now: number): Event
   };
 }
 
+/**
+ * Creates an event type. An archived type of the same name is brought back with the new
+ * fields (the svix client documents create as "create new or unarchive existing", without
+ * preserving description and schemas); an active one is a 409.
+ */
 export async function createEventType({
   db,
   name,
@@ -59,6 +64,13 @@ export async function createEventType({
   input: EventTypeInput;
 }): Promise<EventTypeRow> {
   const now = Date.now();
+  const existing = await getEventType(db, name);
+  if (existing?.archived) {
+    const row = replaced(existing, input, now);
+    await updateEventType(db, row).run();
+    return row;
+  }
+  if (existing) throw conflict(`An event type named "${name}" already exists`);
   const blank: EventTypeRow = {
     name,
     description: "",
@@ -75,7 +87,7 @@ export async function createEventType({
   try {
     await insertEventType(db, row).run();
   } catch (err) {
-    // An archived type still holds its name: PUT or PATCH {archived:false} brings it back.
+    // Created concurrently between the read and the insert.
     if (isUniqueViolation(err)) throw conflict(`An event type named "${name}" already exists`);
     throw err;
   }

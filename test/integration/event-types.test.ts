@@ -86,7 +86,16 @@ describe("event types", () => {
     expect(await json(res)).toMatchObject({ name, description: "new", deprecated: true, archived: false });
   });
 
-  it("returns 409 when the name exists", async () => {
+  it("unarchives an archived event type on create, replacing its fields", async () => {
+    const name = unique("revive");
+    await api("POST", "/api/v1/event-type", { name, description: "old", schemas: SCHEMAS });
+    await api("DELETE", `/api/v1/event-type/${name}`);
+    const again = await api("POST", "/api/v1/event-type", { name, description: "new" });
+    expect(again.status).toBe(201);
+    expect(await json(again)).toMatchObject({ name, description: "new", archived: false, schemas: null });
+  });
+
+  it("returns 409 when an active event type has the name", async () => {
     const name = unique("dup");
     expect((await api("POST", "/api/v1/event-type", { name, description: "one" })).status).toBe(201);
     const again = await api("POST", "/api/v1/event-type", { name, description: "two" });

@@ -10,7 +10,9 @@ const route = createRoute({
   operationId: "v1.event-type.create",
   tags: ["Event Type"],
   summary: "Create Event Type",
-  description: "Creates an event type; 409 when the name exists (archived types keep their name).",
+  description:
+    "Creates an event type, or unarchives an archived one of the same name (replacing its description " +
+    "and schemas); 409 when an active event type has the name.",
   security,
   request: { body: jsonBody(EventTypeIn) },
   responses: {
