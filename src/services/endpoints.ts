@@ -8,6 +8,7 @@ import {
   updateEndpoint as updateEndpointRow,
 } from "../db/endpoints";
 import { findActiveEventTypeNames } from "../db/event-types";
+import { resetHealth } from "../endpoint-state/client";
 import { conflict, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
@@ -79,6 +80,16 @@ function disabledState(existing: EndpointRow, disabled: boolean) {
     return { disabled: 1, disabled_reason: existing.disabled_reason, failing_since: existing.failing_since };
   if (existing.disabled) return { disabled: 0, disabled_reason: null, failing_since: null };
   return { disabled: 0, disabled_reason: null, failing_since: existing.failing_since };
+}
+
+/**
+ * Writes the changed endpoint. When the change re-enables it, its Durable Object forgets the
+ * failure streak first: if that call fails nothing is written (a retry of the request redoes
+ * both), and a reset object behind a still-disabled endpoint is harmless.
+ */
+async function save(env: Env, existing: EndpointRow, endpoint: EndpointRow): Promise<void> {
+  if (existing.disabled && !endpoint.disabled) await resetHealth(env, endpoint.id);
+  await write(updateEndpointRow(env.DB, endpoint), endpoint.uid);
 }
 
 async function write(stmt: D1PreparedStatement, uid: string | null): Promise<void> {
@@ -169,7 +180,7 @@ export async function updateEndpoint({
     metadata: JSON.stringify(input.metadata ?? {}),
     updated_at: Date.now(),
   };
-  await write(updateEndpointRow(env.DB, endpoint), endpoint.uid);
+  await save(env, existing, endpoint);
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return { endpoint, created: false };
 }
@@ -201,7 +212,7 @@ export async function patchEndpoint({
     metadata: input.metadata === undefined ? existing.metadata : JSON.stringify(input.metadata),
     updated_at: Date.now(),
   };
-  await write(updateEndpointRow(env.DB, endpoint), endpoint.uid);
+  await save(env, existing, endpoint);
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return endpoint;
 }

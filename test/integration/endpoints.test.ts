@@ -460,6 +460,10 @@ describe("endpoints", () => {
       .bind(app.id, ep.id, Date.now() - 1000)
       .run();
 
+    const stub = env.ENDPOINT_STATE.get(env.ENDPOINT_STATE.idFromName(ep.id));
+    await stub.report({ successes: 0, failures: 1, gone: false }, Date.now() - 1000, 86_400_000);
+    expect((await stub.health()).failingSince).not.toBeNull();
+
     // A change that leaves it disabled keeps the record.
     await api("PATCH", `/api/v1/app/${app.id}/endpoint/${ep.id}`, { description: "still off" });
     expect((await row(app.id, ep.id))?.failing_since).not.toBeNull();
@@ -468,6 +472,8 @@ describe("endpoints", () => {
     expect((await json<EndpointOut>(res)).disabled).toBe(false);
     const stored = await row(app.id, ep.id);
     expect(stored).toMatchObject({ disabled: 0, failing_since: null, disabled_reason: null });
+    // The Durable Object forgot the failure streak too.
+    expect((await stub.health()).failingSince).toBeNull();
 
     await env.DB.prepare(
       "UPDATE endpoints SET disabled = 1, failing_since = 5, disabled_reason = 'x' WHERE id = ?1",
