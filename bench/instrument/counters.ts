@@ -1,0 +1,137 @@
+// Benchmark-only operation counters. They live in the isolate's module scope: under
+// `wrangler dev` the fetch handler, the queue consumer and the Durable Objects of one script
+// share one isolate, which bench/run.mjs checks by comparing the calls a stub made with the
+// calls the objects received.
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** Which handler's env made the call: every binding is wrapped once per label. */
+export type Label = "fetch" | "queue" | "scheduled" | "do";
+
+export interface D1Counts {
+  /** Calls that reach the database: each first/all/run/raw/batch/exec is one. */
+  roundTrips: number;
+  batches: number;
+  statements: number;
+  rowsRead: number;
+  rowsWritten: number;
+  /** raw() returns no meta, so its rows are not counted; this says how many were missed. */
+  statementsWithoutMeta: number;
+}
+
+/** Per consumer invocation, to check "one D1 batch per queue batch" and "one DO call per endpoint". */
+export interface BatchStats {
+  messages: number;
+  d1RoundTrips: number;
+  doCallsByObject: Map<string, number>;
+  fetches: number;
+}
+
+const newD1 = (): D1Counts => ({
+  roundTrips: 0,
+  batches: 0,
+  statements: 0,
+  rowsRead: 0,
+  rowsWritten: 0,
+  statementsWithoutMeta: 0,
+});
+
+function fresh() {
+  return {
+    since: Date.now(),
+    invocations: { fetch: 0, queue: 0, scheduled: 0 },
+    d1: { fetch: newD1(), queue: newD1(), scheduled: newD1(), do: newD1() } as Record<Label, D1Counts>,
+    queue: {
+      sendCalls: 0,
+      sendBatchCalls: 0,
+      messagesWritten: 0,
+      /** Billed units: one per started 64 KB of each message. */
+      writeOps: 0,
+      bytesWritten: 0,
+      messagesRead: 0,
+      readOps: 0,
+      acks: 0,
+      retries: 0,
+      deleteOps: 0,
+      byQueue: {} as Record<string, { batches: number; messages: number; acks: number; retries: number }>,
+      writtenBy: { fetch: 0, queue: 0, scheduled: 0, do: 0 } as Record<Label, number>,
+    },
+    durableObjects: {
+      /** Calls made on stubs (each RPC method call or fetch is a billed request). */
+      stubCalls: 0,
+      stubCallsByMethod: {} as Record<string, number>,
+      stubCallsBy: { fetch: 0, queue: 0, scheduled: 0, do: 0 } as Record<Label, number>,
+      /** Calls the objects received (prototype methods), to check they run in this isolate. */
+      received: 0,
+      alarms: 0,
+      instances: 0,
+      storageCalls: {} as Record<string, number>,
+      sqlStatements: 0,
+      sqlRowsRead: 0,
+      sqlRowsWritten: 0,
+      /** Rows the KV storage API writes: one per key put or deleted. */
+      kvRowsWritten: 0,
+      kvRowsRead: 0,
+    },
+    outboundFetch: { calls: 0, by: { fetch: 0, queue: 0, scheduled: 0, do: 0 } as Record<Label, number> },
+    consumerBatches: {
+      count: 0,
+      messages: 0,
+      maxMessages: 0,
+      maxD1RoundTrips: 0,
+      totalD1RoundTrips: 0,
+      maxDoCallsPerObject: 0,
+      fetches: 0,
+    },
+  };
+}
+
+export type Counters = ReturnType<typeof fresh>;
+
+// Random values are not allowed at global scope in workerd, so the id is drawn on first use.
+let isolateId: string | null = null;
+export let counters: Counters = fresh();
+export const currentBatch = new AsyncLocalStorage<BatchStats>();
+/** The handler running now, for calls that do not go through a wrapped env (global fetch). */
+export const currentLabel = new AsyncLocalStorage<Label>();
+
+/** SQL cursors are lazy: their row counts are read when a snapshot is taken. */
+const pendingCursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+
+export function trackCursor(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
+  pendingCursors.push(cursor);
+}
+
+function foldCursors(): void {
+  for (const cursor of pendingCursors.splice(0)) {
+    counters.durableObjects.sqlRowsRead += cursor.rowsRead;
+    counters.durableObjects.sqlRowsWritten += cursor.rowsWritten;
+  }
+}
+
+export function resetCounters(): void {
+  pendingCursors.length = 0;
+  counters = fresh();
+}
+
+export function snapshot() {
+  foldCursors();
+  isolateId ??= crypto.randomUUID();
+  return { isolateId, now: Date.now(), ...counters };
+}
+
+export function bump(map: Record<string, number>, key: string, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+export function finishBatch(stats: BatchStats): void {
+  const b = counters.consumerBatches;
+  b.count += 1;
+  b.messages += stats.messages;
+  b.maxMessages = Math.max(b.maxMessages, stats.messages);
+  b.totalD1RoundTrips += stats.d1RoundTrips;
+  b.maxD1RoundTrips = Math.max(b.maxD1RoundTrips, stats.d1RoundTrips);
+  b.fetches += stats.fetches;
+  for (const calls of stats.doCallsByObject.values()) {
+    b.maxDoCallsPerObject = Math.max(b.maxDoCallsPerObject, calls);
+  }
+}
