@@ -53,8 +53,6 @@ const SVIX_OPERATION_IDS: Record<string, string | null> = {
 
 // Svix has these routes under another operationId here. Each entry is a known divergence
 // to fix in its resource's route file, not a rule: remove it once the ids agree.
-const KNOWN_MISMATCHES = new Set(["PATCH /api/v1/app/{app_id}"]);
-
 const NOT_IN_DOCUMENT = new Set(["GET /docs", "GET /api/v1/openapi.json"]);
 
 type OpenApiDoc = { paths: Record<string, Record<string, { operationId?: string }>> };
@@ -102,8 +100,7 @@ describe("OpenAPI document", () => {
       const svix = SVIX_OPERATION_IDS[route];
       if (!svix) continue;
       compared++;
-      if (operationId !== svix && !KNOWN_MISMATCHES.has(route))
-        mismatches.push(`${route}: ${operationId} != ${svix}`);
+      if (operationId !== svix) mismatches.push(`${route}: ${operationId} != ${svix}`);
     }
     expect(compared).toBeGreaterThan(15);
     expect(mismatches).toEqual([]);

@@ -7,7 +7,7 @@ import { ApplicationOut, ApplicationPatch, appIdParam, toApplicationOut } from "
 const route = createRoute({
   method: "patch",
   path: "/api/v1/app/{app_id}",
-  operationId: "v1.application.patch",
+  operationId: "patch_application",
   tags: ["Application"],
   summary: "Patch Application",
   security,
