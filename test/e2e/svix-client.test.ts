@@ -28,4 +28,49 @@ describe("svix client against the running gateway", () => {
     await svix.application.delete(app.id);
     await expect(svix.application.get(app.id)).rejects.toMatchObject({ code: 404 });
   });
+
+  it("creates two event types and an endpoint, and reads back its whsec_ secret", async () => {
+    const app = await svix.application.create({ name: "Endpoint owner" });
+    const suffix = Date.now().toString(36);
+    const paid = `invoice.paid.${suffix}`;
+    const voided = `invoice.voided.${suffix}`;
+    await svix.eventType.create({ name: paid, description: "An invoice was paid" });
+    await svix.eventType.create({
+      name: voided,
+      description: "An invoice was voided",
+      schemas: { "1": { type: "object", required: ["invoiceId"] } },
+    });
+    const types = await svix.eventType.list({ withContent: true, limit: 250 });
+    expect(types.data.map((t) => t.name)).toEqual(expect.arrayContaining([paid, voided]));
+
+    const endpoint = await svix.endpoint.create(app.id, {
+      url: "https://receiver.example.com/webhooks",
+      eventTypes: [paid, voided],
+      uid: "main-endpoint",
+      throttleRate: 10,
+      metadata: { team: "billing" },
+    });
+    expect(endpoint.id).toMatch(/^ep_/);
+    const { key } = await svix.endpoint.getSecret(app.id, "main-endpoint");
+    expect(key).toMatch(/^whsec_[A-Za-z0-9+/=]{32,}$/);
+
+    await svix.endpoint.rotateSecret(app.id, endpoint.id, {});
+    const rotated = await svix.endpoint.getSecret(app.id, endpoint.id);
+    expect(rotated.key).not.toBe(key);
+
+    await svix.endpoint.setHeaders(app.id, endpoint.id, { headers: { "X-Team": "billing" } });
+    expect((await svix.endpoint.getHeaders(app.id, endpoint.id)).headers).toEqual({ "X-Team": "billing" });
+
+    const patched = await svix.endpoint.patch(app.id, endpoint.id, { disabled: true });
+    expect(patched.disabled).toBe(true);
+    const list = await svix.endpoint.list(app.id);
+    expect(list.data.map((e) => e.id)).toEqual([endpoint.id]);
+
+    await expect(
+      svix.endpoint.create(app.id, { url: "https://user:pw@receiver.example.com/" }),
+    ).rejects.toMatchObject({ code: 422 });
+
+    await svix.endpoint.delete(app.id, endpoint.id);
+    await expect(svix.endpoint.get(app.id, endpoint.id)).rejects.toMatchObject({ code: 404 });
+  });
 });
