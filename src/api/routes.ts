@@ -1,6 +1,7 @@
 import type { App } from "../app";
 import { registerApplicationRoutes } from "./application";
 import { registerEndpointRoutes } from "./endpoint";
+import { registerDeliveryRoutes } from "./endpoint-delivery";
 import { registerEventTypeRoutes } from "./event-type";
 import { registerHealth } from "./health/get";
 
@@ -10,4 +11,5 @@ export function registerRoutes(app: App) {
   registerApplicationRoutes(app);
   registerEventTypeRoutes(app);
   registerEndpointRoutes(app);
+  registerDeliveryRoutes(app);
 }

@@ -15,6 +15,8 @@ export interface DeliveryJob {
   payload?: string;
   /** Unix ms before which the job must not be sent (a delay longer than the queue allows is split). */
   notBefore?: number;
+  /** The message's eventId, carried for the operational events' msgEventId. */
+  eventId?: string | null;
 }
 
 /** An operational webhook (endpoint.disabled, message.attempt.exhausted, ...) to OPERATIONAL_WEBHOOK_URL. */

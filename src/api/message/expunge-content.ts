@@ -1,0 +1,31 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { expungePayload, getMessageByIdOrEventId } from "../../db/messages";
+import { notFound } from "../../errors";
+import { requireApplication } from "../../services/applications";
+import { errorResponses, noContent, security } from "../common";
+import { msgParams } from "./schema";
+
+const route = createRoute({
+  method: "delete",
+  path: "/api/v1/app/{app_id}/msg/{msg_id}/content",
+  operationId: "v1.message.expunge-content",
+  tags: ["Message"],
+  summary: "Delete message payload",
+  description:
+    "Deletes the message's payload at once; the message and its attempts are kept. Later attempts of its " +
+    "deliveries fail, except those already queued with the payload inline (payloads up to 8 KB).",
+  security,
+  request: { params: msgParams },
+  responses: { ...noContent, 401: errorResponses[401], 404: errorResponses[404] },
+});
+
+export const registerExpungeMessageContent = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { app_id, msg_id } = c.req.valid("param");
+    const application = await requireApplication(c.env.DB, app_id);
+    const row = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
+    if (!row) throw notFound("Message");
+    await expungePayload(c.env.DB, application.id, row.id).run();
+    return c.body(null, 204);
+  });

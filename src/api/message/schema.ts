@@ -1,0 +1,98 @@
+import { z } from "@hono/zod-openapi";
+import type { MessageRow } from "../../db/messages";
+import { isoTime, parseJson } from "../../lib/json";
+import { listResponseSchema } from "../../lib/pagination";
+import { ApplicationIn, uidSchema } from "../application/schema";
+
+const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
+const namePattern = "must contain only letters, digits, '-', '_' and '.'";
+
+export const eventTypeName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(NAME_PATTERN, namePattern)
+  .openapi({ example: "user.signup" });
+export const channelName = z.string().min(1).max(128).regex(NAME_PATTERN, namePattern);
+
+export const appIdParam = z.object({
+  app_id: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: "app_id", in: "path" }, description: "The application's id or uid" }),
+});
+
+export const msgParams = appIdParam.extend({
+  msg_id: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: "msg_id", in: "path" }, description: "The message's id or eventId" }),
+});
+
+/** Svix booleans in the query string: "true"/"false". */
+export const queryBool = (defaultValue: boolean) =>
+  z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? defaultValue : v === "true"));
+
+/** Svix sends lists in the query as comma-separated values (the client) or repeated keys. */
+export const queryList = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) =>
+    v === undefined ? null : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).filter(Boolean),
+  );
+
+export const MessageIn = z
+  .object({
+    eventType: eventTypeName,
+    payload: z.record(z.string(), z.unknown()).openapi({ example: { email: "test@example.com" } }),
+    eventId: uidSchema.nullish().openapi({ description: "Optional unique identifier for the message" }),
+    channels: z
+      .array(channelName)
+      .min(1)
+      .max(5)
+      .refine((c) => new Set(c).size === c.length, "channels must be unique")
+      .nullish()
+      .openapi({ description: "List of free-form identifiers that endpoints can filter by" }),
+    tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
+    payloadRetentionPeriod: z.number().int().min(5).max(90).nullish().openapi({ default: 90 }),
+    application: ApplicationIn.nullish().openapi({
+      description: "Creates the application when the path's id or uid does not exist yet",
+    }),
+  })
+  .openapi("MessageIn");
+
+export const MessageOut = z
+  .object({
+    id: z.string().openapi({ example: "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2" }),
+    eventType: z.string(),
+    eventId: z.string().nullable().optional(),
+    payload: z.record(z.string(), z.unknown()),
+    channels: z.array(z.string()).nullable().optional(),
+    tags: z.array(z.string()).nullable().optional(),
+    timestamp: z.string(),
+  })
+  .openapi("MessageOut");
+
+export const ListResponseMessageOut = listResponseSchema(MessageOut, "ListResponse_MessageOut_");
+
+/** Payload as returned: empty when not requested or when the content was expunged. */
+export function messagePayload(row: MessageRow, withContent: boolean): Record<string, unknown> {
+  return withContent ? parseJson<Record<string, unknown>>(row.payload, {}) : {};
+}
+
+export function toMessageOut(row: MessageRow, withContent: boolean): z.infer<typeof MessageOut> {
+  return {
+    id: row.id,
+    eventType: row.event_type,
+    eventId: row.event_id,
+    payload: messagePayload(row, withContent),
+    channels: parseJson<string[] | null>(row.channels, null),
+    tags: parseJson<string[] | null>(row.tags, null),
+    timestamp: isoTime(row.created_at),
+  };
+}
