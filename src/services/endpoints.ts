@@ -12,6 +12,7 @@ import { resetHealth } from "../endpoint-state/client";
 import { conflict, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
+import { emitOperational, endpointEvent } from "../operational/events";
 import { encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
 import { checkHeaderCount, type Headers, normalizeSecret, validateHeaders } from "./endpoint-input-rules";
@@ -37,16 +38,17 @@ export type EndpointPatchInput = Partial<EndpointInput>;
 type EndpointChange = "endpoint.created" | "endpoint.updated" | "endpoint.deleted";
 
 /**
- * HOOK: operational webhooks. Every endpoint verb calls this once, after its change is
- * committed; endpoint.created / endpoint.updated / endpoint.deleted are emitted from here
- * (src/operational, built separately). Intentionally empty until then.
+ * Operational webhooks: every endpoint verb calls this once, after its change is committed.
+ * emitOperational never throws (the change stands even if the event cannot be enqueued).
  */
 async function onEndpointChanged(
-  _env: Env,
-  _change: EndpointChange,
-  _app: ApplicationRow,
-  _endpoint: EndpointRow,
-): Promise<void> {}
+  env: Env,
+  change: EndpointChange,
+  app: ApplicationRow,
+  endpoint: EndpointRow,
+): Promise<void> {
+  await emitOperational(env, [endpointEvent(change, app, endpoint)]);
+}
 
 /** The endpoint of `app` named by id or uid, or a 404 (another application's ids read as unknown). */
 export async function requireEndpoint(
