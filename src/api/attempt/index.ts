@@ -1,0 +1,14 @@
+import type { App } from "../../app";
+import { registerListAttemptedDestinations } from "./destinations";
+import { registerGetAttempt } from "./get";
+import { registerListAttemptsByEndpoint } from "./list-by-endpoint";
+import { registerListAttemptsByMsg } from "./list-by-msg";
+import { registerResendMessage } from "./resend";
+
+export function registerAttemptRoutes(app: App) {
+  registerListAttemptsByEndpoint(app);
+  registerListAttemptsByMsg(app);
+  registerGetAttempt(app);
+  registerListAttemptedDestinations(app);
+  registerResendMessage(app);
+}

@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { listAttempts } from "../../db/attempts";
+import { getEndpoint } from "../../db/endpoints";
+import { getMessageByIdOrEventId } from "../../db/messages";
+import { notFound } from "../../errors";
+import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { requireApplication } from "../../services/applications";
+import { errorResponses, jsonResponse, security } from "../common";
+import { idRange, timeRangeQuery } from "../message/list";
+import { msgParams, queryBool } from "../message/schema";
+import { ListResponseMessageAttemptOut, statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/api/v1/app/{app_id}/attempt/msg/{msg_id}",
+  operationId: "v1.message-attempt.list-by-msg",
+  tags: ["Message Attempt"],
+  summary: "List Attempts By Msg",
+  description: "Lists a message's attempts, newest first.",
+  security,
+  request: {
+    params: msgParams,
+    query: paginationQuery.extend({
+      status: statusQuery,
+      status_code_class: statusCodeClassQuery,
+      endpoint_id: z.string().min(1).max(256).optional(),
+      with_content: queryBool(true).openapi({ type: "boolean" }),
+      ...timeRangeQuery,
+    }),
+  },
+  responses: {
+    200: jsonResponse(ListResponseMessageAttemptOut, "A page of attempts"),
+    401: errorResponses[401],
+    404: errorResponses[404],
+    422: errorResponses[422],
+  },
+});
+
+export const registerListAttemptsByMsg = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { app_id, msg_id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const application = await requireApplication(c.env.DB, app_id);
+    const message = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
+    if (!message) throw notFound("Message");
+    let endpointId: string | undefined;
+    if (q.endpoint_id) {
+      const endpoint = await getEndpoint(c.env.DB, application.id, q.endpoint_id);
+      if (!endpoint) throw notFound("Endpoint");
+      endpointId = endpoint.id;
+    }
+    const page = pageRequest(q, "descending");
+    const rows = await listAttempts(
+      c.env.DB,
+      application.id,
+      {
+        msgId: message.id,
+        endpointId,
+        status: q.status,
+        statusCodeClass: q.status_code_class,
+        ...idRange("atmpt", q),
+        cursor: page.cursor,
+      },
+      page.direction,
+      page.limit,
+    );
+    return c.json(
+      listResponse(
+        rows,
+        page,
+        (r) => r.id,
+        (r) => toAttemptOut(r, q.with_content),
+      ),
+      200,
+    );
+  });

@@ -1,0 +1,67 @@
+import { z } from "@hono/zod-openapi";
+import { type AttemptRow, STATUS_TEXT } from "../../db/attempts";
+import { isoTime } from "../../lib/json";
+import { listResponseSchema } from "../../lib/pagination";
+import { appIdParam } from "../message/schema";
+
+export const messageStatus = z
+  .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])
+  .openapi("MessageStatus", { description: "0 success, 1 pending, 2 fail, 3 sending" });
+export const messageStatusText = z.enum(STATUS_TEXT).openapi("MessageStatusText");
+
+export const statusText = (status: number) => STATUS_TEXT[status] ?? "pending";
+export const asStatus = (status: number) => (status >= 0 && status <= 3 ? status : 1) as 0 | 1 | 2 | 3;
+
+export const endpointIdParam = z
+  .string()
+  .min(1)
+  .max(256)
+  .openapi({ param: { name: "endpoint_id", in: "path" }, description: "The endpoint's id or uid" });
+
+export const appEndpointParams = appIdParam.extend({ endpoint_id: endpointIdParam });
+
+/** status / status_code_class query filters (Svix sends them as numbers). */
+export const statusQuery = z.coerce.number().int().min(0).max(3).optional().openapi({ type: "integer" });
+export const statusCodeClassQuery = z.coerce
+  .number()
+  .int()
+  .refine((n) => [0, 100, 200, 300, 400, 500].includes(n), "must be 0, 100, 200, 300, 400 or 500")
+  .optional()
+  .openapi({ type: "integer" });
+
+export const MessageAttemptOut = z
+  .object({
+    id: z.string().openapi({ example: "atmpt_1srOrx2ZWZBpBUvZwXKQmoEYga2" }),
+    msgId: z.string(),
+    endpointId: z.string(),
+    url: z.string(),
+    response: z.string(),
+    responseStatusCode: z.number().int(),
+    responseDurationMs: z.number().int(),
+    status: messageStatus,
+    statusText: messageStatusText,
+    triggerType: z.union([z.literal(0), z.literal(1)]).openapi({ description: "0 scheduled, 1 manual" }),
+    timestamp: z.string(),
+  })
+  .openapi("MessageAttemptOut");
+
+export const ListResponseMessageAttemptOut = listResponseSchema(
+  MessageAttemptOut,
+  "ListResponse_MessageAttemptOut_",
+);
+
+export function toAttemptOut(row: AttemptRow, withContent = true): z.infer<typeof MessageAttemptOut> {
+  return {
+    id: row.id,
+    msgId: row.msg_id,
+    endpointId: row.endpoint_id,
+    url: row.url,
+    response: withContent ? row.response : "",
+    responseStatusCode: row.response_status_code,
+    responseDurationMs: row.response_duration_ms,
+    status: asStatus(row.status),
+    statusText: statusText(row.status),
+    triggerType: row.trigger_type === 1 ? 1 : 0,
+    timestamp: isoTime(row.created_at),
+  };
+}

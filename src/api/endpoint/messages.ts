@@ -1,0 +1,87 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { listEndpointMessages } from "../../db/deliveries";
+import { isoTime } from "../../lib/json";
+import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
+import { requireApplication } from "../../services/applications";
+import { requireEndpoint } from "../../services/deliveries";
+import {
+  appEndpointParams,
+  asStatus,
+  messageStatus,
+  messageStatusText,
+  statusQuery,
+  statusText,
+} from "../attempt/schema";
+import { errorResponses, jsonResponse, security } from "../common";
+import { idRange, timeRangeQuery } from "../message/list";
+import { channelName, MessageOut, queryBool, queryList, toMessageOut } from "../message/schema";
+
+const EndpointMessageOut = MessageOut.extend({
+  status: messageStatus,
+  statusText: messageStatusText,
+  nextAttempt: z.string().nullable().optional(),
+}).openapi("EndpointMessageOut");
+
+const route = createRoute({
+  method: "get",
+  path: "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg",
+  operationId: "v1.message-attempt.list-attempted-messages",
+  tags: ["Message Attempt"],
+  summary: "List Attempted Messages",
+  description: "Lists the messages sent to this endpoint, newest first, with the delivery's status.",
+  security,
+  request: {
+    params: appEndpointParams,
+    query: paginationQuery.extend({
+      channel: channelName.optional(),
+      status: statusQuery,
+      event_types: queryList.openapi({ type: "array", items: { type: "string" } }),
+      with_content: queryBool(true).openapi({ type: "boolean" }),
+      ...timeRangeQuery,
+    }),
+  },
+  responses: {
+    200: jsonResponse(listResponseSchema(EndpointMessageOut, "ListResponse_EndpointMessageOut_"), "A page"),
+    401: errorResponses[401],
+    404: errorResponses[404],
+    422: errorResponses[422],
+  },
+});
+
+export const registerListEndpointMessages = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { app_id, endpoint_id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const application = await requireApplication(c.env.DB, app_id);
+    const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
+    const page = pageRequest(q, "descending");
+    const rows = await listEndpointMessages(
+      c.env.DB,
+      application.id,
+      endpoint.id,
+      {
+        ...idRange("msg", q),
+        eventTypes: q.event_types,
+        channel: q.channel ?? null,
+        cursor: page.cursor,
+        status: q.status,
+      },
+      page.direction,
+      page.limit,
+    );
+    return c.json(
+      listResponse(
+        rows,
+        page,
+        (r) => r.id,
+        (r) => ({
+          ...toMessageOut(r, q.with_content),
+          status: asStatus(r.d_status ?? 1),
+          statusText: statusText(r.d_status ?? 1),
+          nextAttempt: r.d_next ? isoTime(r.d_next) : null,
+        }),
+      ),
+      200,
+    );
+  });

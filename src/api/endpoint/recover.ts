@@ -1,0 +1,61 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { invalid } from "../../errors";
+import { newId } from "../../lib/ids";
+import { requireApplication } from "../../services/applications";
+import { recoverEndpoint, requireEndpoint } from "../../services/deliveries";
+import { appEndpointParams } from "../attempt/schema";
+import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+
+const RecoverIn = z
+  .object({
+    since: z.iso.datetime({ offset: true }),
+    until: z.iso.datetime({ offset: true }).nullish(),
+  })
+  .openapi("RecoverIn");
+
+const RecoverOut = z
+  .object({
+    id: z.string(),
+    status: z.enum(["running", "finished", "failed"]),
+    task: z.literal("endpoint.recover"),
+    updatedAt: z.string(),
+  })
+  .openapi("RecoverOut");
+
+const route = createRoute({
+  method: "post",
+  path: "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
+  operationId: "v1.endpoint.recover",
+  tags: ["Endpoint"],
+  summary: "Recover Failed Webhooks",
+  description:
+    "Queues a new attempt (trigger type manual) of every delivery to this endpoint whose latest attempt " +
+    "failed, for messages created between `since` and `until` (default: now).",
+  security,
+  request: { params: appEndpointParams, body: jsonBody(RecoverIn) },
+  responses: { 202: jsonResponse(RecoverOut, "The recovery was queued"), ...errorResponses },
+});
+
+export const registerRecoverEndpoint = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { app_id, endpoint_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const since = Date.parse(body.since);
+    const until = body.until ? Date.parse(body.until) : Date.now();
+    if (until <= since) throw invalid(["body", "until"], "must be after since");
+    const application = await requireApplication(c.env.DB, app_id);
+    const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
+    await recoverEndpoint(c.env, application.id, endpoint, since, until);
+    // The deliveries are queued by the time this answers; "running" is Svix's status for that.
+    const taskId = `qtask_${newId("msg").slice(4)}`;
+    return c.json(
+      {
+        id: taskId,
+        status: "running" as const,
+        task: "endpoint.recover" as const,
+        updatedAt: new Date().toISOString(),
+      },
+      202,
+    );
+  });

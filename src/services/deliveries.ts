@@ -1,0 +1,165 @@
+import type { ApplicationRow } from "../db/applications";
+import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
+import { type EndpointRow, getEndpoint } from "../db/endpoints";
+import { getMessageByIdOrEventId, insertMessage, type MessageRow } from "../db/messages";
+import { INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
+import type { DeliveryJob } from "../delivery/jobs";
+import { ApiError, notFound } from "../errors";
+import { idAt, newId } from "../lib/ids";
+import { parseJson } from "../lib/json";
+import { latestSchema } from "./json-schema";
+import { deliveryJobs, enqueueDeliveries } from "./messages";
+
+// Replaying and inspecting deliveries: resend one, recover an endpoint's failures, send an
+// example, count an endpoint's deliveries by status.
+export async function requireEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow> {
+  const endpoint = await getEndpoint(db, appId, idOrUid);
+  if (!endpoint) throw notFound("Endpoint");
+  return endpoint;
+}
+
+export async function requireMessage(
+  db: D1Database,
+  appId: string,
+  idOrEventId: string,
+): Promise<MessageRow> {
+  const message = await getMessageByIdOrEventId(db, appId, idOrEventId);
+  if (!message) throw notFound("Message");
+  return message;
+}
+
+/** Queues one more attempt of a delivery (trigger manual), whatever its state. */
+export async function resendDelivery(
+  env: Env,
+  app: ApplicationRow,
+  msgIdOrEventId: string,
+  endpointIdOrUid: string,
+) {
+  const message = await requireMessage(env.DB, app.id, msgIdOrEventId);
+  const endpoint = await requireEndpoint(env.DB, app.id, endpointIdOrUid);
+  if (!parseJson<string[]>(message.destinations, []).includes(endpoint.id)) {
+    throw notFound("Message destination");
+  }
+  await enqueueOrFail(env, deliveryJobs(message, [endpoint.id], 1));
+}
+
+async function enqueueOrFail(env: Env, jobs: DeliveryJob[]) {
+  // Nothing is committed for a manual replay: a queue failure must reach the caller.
+  try {
+    for (let i = 0; i < jobs.length; i += 100)
+      await env.DELIVERIES.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
+  } catch (err) {
+    console.error("replay not enqueued", err instanceof Error ? err.message : err);
+    throw new ApiError(503, "unavailable", "The delivery queue is unavailable; try again");
+  }
+}
+
+const RECOVER_PAGE = 500;
+const RECOVER_MAX_PAGES = 20;
+
+/** Re-queues the endpoint's failed deliveries of messages created in [since, until). */
+export async function recoverEndpoint(
+  env: Env,
+  appId: string,
+  endpoint: EndpointRow,
+  since: number,
+  until: number,
+) {
+  let cursor: string | null = null;
+  let total = 0;
+  for (let page = 0; page < RECOVER_MAX_PAGES; page++) {
+    const rows = await failedDeliveries(env.DB, appId, endpoint.id, {
+      fromId: idAt("msg", since),
+      toId: idAt("msg", until),
+      cursor,
+      limit: RECOVER_PAGE,
+      inlineBytes: INLINE_PAYLOAD_BYTES,
+    });
+    if (rows.length === 0) break;
+    const jobs: DeliveryJob[] = rows.map((r) => ({
+      kind: "delivery",
+      appId,
+      msgId: r.id,
+      endpointId: endpoint.id,
+      attempt: 0,
+      trigger: 1,
+      eventId: r.event_id,
+      ...(r.payload === null ? {} : { payload: r.payload }),
+    }));
+    await enqueueOrFail(env, jobs);
+    total += jobs.length;
+    cursor = rows[rows.length - 1]?.id ?? null;
+    if (rows.length < RECOVER_PAGE) break;
+  }
+  return total;
+}
+
+export async function endpointStats(
+  db: D1Database,
+  appId: string,
+  endpointId: string,
+  since: number,
+  until: number,
+) {
+  const counts = await endpointStatusCounts(db, appId, endpointId, idAt("msg", since), idAt("msg", until));
+  return {
+    success: counts.get(0) ?? 0,
+    pending: counts.get(1) ?? 0,
+    fail: counts.get(2) ?? 0,
+    sending: counts.get(3) ?? 0,
+    canceled: 0,
+  };
+}
+
+/** The example payload of an event type: Svix's ping, or an example from its latest schema. */
+async function examplePayload(
+  db: D1Database,
+  eventType: string,
+  index: number,
+): Promise<Record<string, unknown>> {
+  if (eventType === "svix.ping") return { success: true };
+  const row = await db
+    .prepare("SELECT schemas FROM event_types WHERE name = ?1")
+    .bind(eventType)
+    .first<{ schemas: string | null }>();
+  if (!row) throw notFound("Event type");
+  const schema = latestSchema(parseJson<Record<string, unknown> | null>(row.schemas, null));
+  const examples =
+    schema && typeof schema === "object" && Array.isArray(schema.examples) ? schema.examples : [];
+  const example = examples[index];
+  if (!example || typeof example !== "object" || Array.isArray(example)) {
+    throw new ApiError(
+      400,
+      "bad_request",
+      `Event type "${eventType}" has no example payload at index ${index}`,
+    );
+  }
+  return example as Record<string, unknown>;
+}
+
+/** Sends an event type's example to one endpoint, as a real message with that single destination. */
+export async function sendExample(
+  env: Env,
+  appId: string,
+  endpoint: EndpointRow,
+  eventType: string,
+  index: number,
+) {
+  const payload = await examplePayload(env.DB, eventType, index);
+  const now = Date.now();
+  const message: MessageRow = {
+    app_id: appId,
+    id: newId("msg", now),
+    event_type: eventType,
+    event_id: null,
+    channels: null,
+    tags: null,
+    payload: JSON.stringify(payload),
+    destinations: JSON.stringify([endpoint.id]),
+    created_at: now,
+    expires_at: now + 90 * 86_400_000,
+  };
+  await insertMessage(env.DB, message).run();
+  await enqueueDeliveries(env, deliveryJobs(message, [endpoint.id], 0));
+  return message;
+}
