@@ -5,6 +5,7 @@
 // Nothing in src/ knows about it, so production code pays nothing for the measurement.
 import worker, { EndpointState as RealEndpointState } from "../src/index";
 import {
+  bump,
   counters,
   currentBatch,
   currentLabel,
@@ -12,7 +13,7 @@ import {
   resetCounters,
   snapshot,
 } from "./instrument/counters";
-import { countReceivedCalls, wrapState } from "./instrument/durable-objects";
+import { countReceivedCalls, instrumentState } from "./instrument/durable-objects";
 import { countOutboundFetch, wrapEnv } from "./instrument/env";
 import { trackBatch } from "./instrument/queue";
 
@@ -22,7 +23,7 @@ countOutboundFetch();
 
 export class EndpointState extends RealEndpointState {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(wrapState(ctx), wrapEnv(env, "do"));
+    super(instrumentState(ctx), wrapEnv(env, "do"));
     counters.durableObjects.instances += 1;
   }
 }
@@ -45,7 +46,11 @@ export default {
     if (!handler.fetch) return new Response("no fetch handler", { status: 500 });
     const fetchHandler = handler.fetch;
     counters.invocations.fetch += 1;
-    return currentLabel.run("fetch", () => fetchHandler(request, wrapEnv(env, "fetch"), ctx));
+    return currentLabel.run("fetch", async () => {
+      const response = await fetchHandler(request, wrapEnv(env, "fetch"), ctx);
+      bump(counters.responses, `${Math.floor(response.status / 100)}xx`);
+      return response;
+    });
   },
 
   async queue(batch, env, ctx) {

@@ -39,6 +39,8 @@ function fresh() {
   return {
     since: Date.now(),
     invocations: { fetch: 0, queue: 0, scheduled: 0 },
+    /** Responses of the fetch handler by status class ("2xx", "4xx", ...). */
+    responses: {} as Record<string, number>,
     d1: { fetch: newD1(), queue: newD1(), scheduled: newD1(), do: newD1() } as Record<Label, D1Counts>,
     queue: {
       sendCalls: 0,

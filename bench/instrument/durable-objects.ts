@@ -77,33 +77,61 @@ function wrapSql(sql: SqlStorage): SqlStorage {
   });
 }
 
-function wrapStorage(storage: DurableObjectStorage): DurableObjectStorage {
-  return new Proxy(storage, {
+function countingMethod(
+  target: object,
+  name: string,
+  method: (...args: unknown[]) => unknown,
+  prefix: string,
+) {
+  return (...args: unknown[]) => {
+    const d = counters.durableObjects;
+    bump(d.storageCalls, prefix + name);
+    if (KV_WRITES.has(name)) d.kvRowsWritten += keyCount(args[0]);
+    if (KV_READS.has(name)) d.kvRowsRead += keyCount(args[0]);
+    return Reflect.apply(method, target, args);
+  };
+}
+
+/** The synchronous KV API (storage.kv) of a SQLite-backed object. */
+function wrapKv<T extends object>(kv: T, prefix: string): T {
+  return new Proxy(kv, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
-      if (prop === "sql" && value) return wrapSql(value as SqlStorage);
-      if (typeof value !== "function" || typeof prop === "symbol") return value;
-      return (...args: unknown[]) => {
-        const d = counters.durableObjects;
-        bump(d.storageCalls, prop);
-        if (KV_WRITES.has(prop)) d.kvRowsWritten += keyCount(args[0]);
-        if (KV_READS.has(prop)) d.kvRowsRead += keyCount(args[0]);
-        return Reflect.apply(value, target, args);
-      };
+      if (typeof prop === "symbol" || typeof value !== "function") return value;
+      return countingMethod(target, prop, value as (...args: unknown[]) => unknown, prefix);
     },
   });
 }
 
-/** The object's state with its storage wrapped; everything else is the real state. */
-export function wrapState(state: DurableObjectState): DurableObjectState {
-  const storage = wrapStorage(state.storage);
-  return new Proxy(state, {
-    get(target, prop) {
-      if (prop === "storage") return storage;
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+/**
+ * Counts the object's storage calls by shadowing them with own properties on the real
+ * storage object: workerd refuses a Proxy in place of the DurableObjectState itself.
+ */
+export function instrumentState(state: DurableObjectState): DurableObjectState {
+  const storage = state.storage;
+  const shadow = (name: string, value: unknown) =>
+    Object.defineProperty(storage, name, { configurable: true, writable: true, value });
+  for (
+    let proto = Object.getPrototypeOf(storage);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === "constructor" || Object.hasOwn(storage, name)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (typeof descriptor?.value === "function") {
+        shadow(name, countingMethod(storage, name, descriptor.value, ""));
+      }
+    }
+  }
+  // sql and kv are the storage object's own (lazily created) properties, not prototype ones.
+  try {
+    shadow("kv", wrapKv(storage.kv, "kv."));
+    shadow("sql", wrapSql(storage.sql));
+  } catch {
+    // not a SQLite-backed object: only the asynchronous API exists
+  }
+  return state;
 }
 
 /**

@@ -59,11 +59,11 @@ export function client(baseUrl, token) {
     async createApp(name) {
       return must("POST", "/api/v1/app", { name }, "create application");
     },
-    async createEndpoint(appId, url) {
+    async createEndpoint(appId, url, options = {}) {
       return must(
         "POST",
         `/api/v1/app/${appId}/endpoint`,
-        { url, description: "benchmark receiver" },
+        { url, description: "benchmark receiver", ...options },
         "create endpoint",
       );
     },

@@ -27,8 +27,10 @@ export function operationsPerDelivery(counters, deliveries) {
     queueRetries: q.retries,
     doCalls: d.stubCalls,
     doAlarms: d.alarms,
-    doRowsWritten: d.sqlRowsWritten + d.kvRowsWritten,
-    doRowsRead: d.sqlRowsRead + d.kvRowsRead,
+    // The sync KV API may run through the object's SQL internally, so the two views of the
+    // same rows are not added: the larger one is billed.
+    doRowsWritten: Math.max(d.sqlRowsWritten, d.kvRowsWritten),
+    doRowsRead: Math.max(d.sqlRowsRead, d.kvRowsRead),
     outboundFetches: counters.outboundFetch.calls,
   };
   const usd = {

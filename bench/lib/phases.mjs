@@ -109,12 +109,12 @@ export async function settledCounters(api, timeoutMs = 15_000) {
 }
 
 /** Creates an application with `fanout` endpoints on the receiver under `/prefix/i`. */
-export async function setUpFanout(api, receiver, prefix, fanout) {
+export async function setUpFanout(api, receiver, prefix, fanout, endpointOptions = {}) {
   const app = await api.createApp(`bench ${prefix}`);
   const endpoints = [];
   for (let i = 0; i < fanout; i += 1) {
     const path = `/${prefix}/${i}`;
-    const ep = await api.createEndpoint(app.id, `${receiver.url}${path}`);
+    const ep = await api.createEndpoint(app.id, `${receiver.url}${path}`, endpointOptions);
     const secret = await api.endpointSecret(app.id, ep.id);
     if (secret) await receiver.ask("secret", { path, secret });
     endpoints.push({ id: ep.id, path });
@@ -156,10 +156,20 @@ export function matchReceipts(records, sentAt, endpoints) {
   };
 }
 
-export async function e2ePhase({ api, receiver, prefix, fanout, messages, opts, body, log }) {
-  const { app, endpoints } = await setUpFanout(api, receiver, prefix, fanout);
+export async function e2ePhase({
+  api,
+  receiver,
+  prefix,
+  fanout,
+  messages,
+  opts,
+  body,
+  log,
+  endpointOptions,
+}) {
+  const { app, endpoints } = await setUpFanout(api, receiver, prefix, fanout, endpointOptions);
   await settledCounters(api);
-  await api.resetCounters();
+  const { isolateId } = await api.resetCounters();
   log(`e2e ${prefix}: ${messages} messages x ${fanout} endpoints, ${opts.inFlight} in flight`);
   const sent = await sendMessages(api, app.id, messages, opts.inFlight, body);
   const expected = sent.sentAt.size * fanout;
@@ -189,6 +199,8 @@ export async function e2ePhase({ api, receiver, prefix, fanout, messages, opts, 
     latencyMs: latencySummary(match.latencies),
     signatures: { checked: signatures.checked, failures: signatures.failures },
     countersSettled: settled,
+    // A new isolate (the worker was reloaded) starts from zero: the counters are incomplete.
+    workerReloaded: counters.isolateId !== isolateId,
     operations: operationsPerDelivery(counters, expected),
     measuredAt: now(),
   };

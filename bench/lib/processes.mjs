@@ -2,8 +2,9 @@
 // child is started in its own process group and every group is killed on exit, on error and
 // on Ctrl-C, so a failed run leaves no workerd behind.
 import { execFile, fork, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { cpSync, createWriteStream, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -64,12 +65,28 @@ function track(child, label, logFile) {
   return entry;
 }
 
+/**
+ * Copies the code the benchmark runs (src, bench, migrations) to `dir`, with node_modules
+ * linked: wrangler dev reloads the worker when a watched file changes, which would reset the
+ * counters mid-run while someone edits the working tree. Returns the copy's root.
+ */
+export function snapshotTree(dir) {
+  for (const name of ["src", "bench", "migrations", "package.json", "tsconfig.json"]) {
+    cpSync(join(ROOT, name), join(dir, name), {
+      recursive: true,
+      filter: (source) => !source.startsWith(join(ROOT, "bench/results")),
+    });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
 export async function wrangler(args, cwd = ROOT) {
   return promisify(execFile)(process.execPath, [WRANGLER, ...args], { cwd, env: WRANGLER_ENV });
 }
 
 /** Starts `wrangler dev` on 127.0.0.1:port in its own process group. */
-export function startWranglerDev({ label, config, port, inspectorPort, persistTo, envFile, logFile }) {
+export function startWranglerDev({ label, cwd, config, port, inspectorPort, persistTo, envFile, logFile }) {
   const args = [
     WRANGLER,
     "dev",
@@ -88,7 +105,7 @@ export function startWranglerDev({ label, config, port, inspectorPort, persistTo
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: WRANGLER_ENV,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

@@ -43,6 +43,7 @@ export function formatTables(results) {
     ["ingest backlog (fan-out 1)", results.ingestDrain],
     ["e2e fan-out 1", results.e2e?.fanout1],
     ["e2e fan-out 10", results.e2e?.fanout10],
+    ["e2e fan-out 1, throttleRate", results.throttled],
   ].filter(([, p]) => p);
   if (phases.length) {
     out.push(
@@ -53,7 +54,7 @@ export function formatTables(results) {
           name,
           p.expected,
           p.delivered,
-          p.lost ?? "",
+          p.lost ?? `(${p.pending} pending)`,
           p.duplicates,
           int(p.deliveriesPerSecond),
           int(p.latencyMs?.p50),
