@@ -22,6 +22,8 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
   if (!value) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // An HTTP date names its day and month; anything else (say "-5") is not one.
+  if (!/[a-z]/i.test(trimmed)) return null;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, (date - now) / 1000);
