@@ -16,11 +16,17 @@ export interface D1Counts {
   rowsWritten: number;
   /** raw() returns no meta, so its rows are not counted; this says how many were missed. */
   statementsWithoutMeta: number;
+  /** Wall time spent waiting on D1 (local D1 runs one query at a time per database). */
+  waitMs: number;
 }
 
 /** Per consumer invocation, to check "one D1 batch per queue batch" and "one DO call per endpoint". */
 export interface BatchStats {
   messages: number;
+  startedAt: number;
+  /** Sum over the batch's messages of the time from send to this invocation. */
+  queueWaitMs: number;
+  maxQueueWaitMs: number;
   d1RoundTrips: number;
   doCallsByObject: Map<string, number>;
   fetches: number;
@@ -33,6 +39,7 @@ const newD1 = (): D1Counts => ({
   rowsRead: 0,
   rowsWritten: 0,
   statementsWithoutMeta: 0,
+  waitMs: 0,
 });
 
 function fresh() {
@@ -83,6 +90,11 @@ function fresh() {
       totalD1RoundTrips: 0,
       maxDoCallsPerObject: 0,
       fetches: 0,
+      /** Wall time of the handler (workerd's clock moves on I/O, which is what a batch waits on). */
+      totalDurationMs: 0,
+      maxDurationMs: 0,
+      totalQueueWaitMs: 0,
+      maxQueueWaitMs: 0,
     },
   };
 }
@@ -133,6 +145,11 @@ export function finishBatch(stats: BatchStats): void {
   b.totalD1RoundTrips += stats.d1RoundTrips;
   b.maxD1RoundTrips = Math.max(b.maxD1RoundTrips, stats.d1RoundTrips);
   b.fetches += stats.fetches;
+  const duration = Date.now() - stats.startedAt;
+  b.totalDurationMs += duration;
+  b.maxDurationMs = Math.max(b.maxDurationMs, duration);
+  b.totalQueueWaitMs += stats.queueWaitMs;
+  b.maxQueueWaitMs = Math.max(b.maxQueueWaitMs, stats.maxQueueWaitMs);
   for (const calls of stats.doCallsByObject.values()) {
     b.maxDoCallsPerObject = Math.max(b.maxDoCallsPerObject, calls);
   }

@@ -12,9 +12,16 @@ function unwrap(stmt: D1PreparedStatement): D1PreparedStatement {
   return (stmt as unknown as Partial<Wrapped>)[REAL] ?? stmt;
 }
 
-function record(label: Label, statements: number, metas: (D1Meta | undefined)[], batch: boolean): void {
+function record(
+  label: Label,
+  startedAt: number,
+  statements: number,
+  metas: (D1Meta | undefined)[],
+  batch: boolean,
+): void {
   const c = counters.d1[label];
   c.roundTrips += 1;
+  c.waitMs += Date.now() - startedAt;
   c.statements += statements;
   if (batch) c.batches += 1;
   for (const meta of metas) {
@@ -36,8 +43,9 @@ function wrapStatement(real: D1PreparedStatement, label: Label): D1PreparedState
     // D1's own first() runs the whole statement and keeps row 0; going through all() gives
     // the same answer plus the meta that first() drops.
     first: async (column?: string) => {
+      const t = Date.now();
       const result = await real.all<Record<string, unknown>>();
-      record(label, 1, [result.meta], false);
+      record(label, t, 1, [result.meta], false);
       const row = result.results[0];
       if (column === undefined) return row ?? null;
       if (row && !(column in row)) {
@@ -46,20 +54,23 @@ function wrapStatement(real: D1PreparedStatement, label: Label): D1PreparedState
       return row?.[column] ?? null;
     },
     all: async () => {
+      const t = Date.now();
       const result = await real.all();
-      record(label, 1, [result.meta], false);
+      record(label, t, 1, [result.meta], false);
       return result;
     },
     run: async () => {
+      const t = Date.now();
       const result = await real.run();
-      record(label, 1, [result.meta], false);
+      record(label, t, 1, [result.meta], false);
       return result;
     },
     raw: async (options?: { columnNames?: boolean }) => {
+      const t = Date.now();
       const result = await (options?.columnNames
         ? real.raw({ columnNames: true })
         : real.raw({ columnNames: false }));
-      record(label, 1, [undefined], false);
+      record(label, t, 1, [undefined], false);
       return result;
     },
   };
@@ -74,9 +85,11 @@ function wrapDatabaseLike<T extends DatabaseLike>(real: T, label: Label): T {
       if (prop === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), label);
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
+          const t = Date.now();
           const results = await target.batch(statements.map(unwrap));
           record(
             label,
+            t,
             statements.length,
             results.map((r) => r.meta),
             true,
@@ -86,8 +99,9 @@ function wrapDatabaseLike<T extends DatabaseLike>(real: T, label: Label): T {
       }
       if (prop === "exec") {
         return async (sql: string) => {
+          const t = Date.now();
           const result = await (target as unknown as D1Database).exec(sql);
-          record(label, result.count, [undefined], false);
+          record(label, t, result.count, [undefined], false);
           return result;
         };
       }

@@ -109,8 +109,13 @@ export function trackBatch<T>(batch: MessageBatch<T>): {
   q.byQueue[batch.queue] = perQueue;
   perQueue.batches += 1;
   perQueue.messages += batch.messages.length;
+  const startedAt = Date.now();
+  const waits = batch.messages.map((m) => Math.max(0, startedAt - m.timestamp.getTime()));
   const stats: BatchStats = {
     messages: batch.messages.length,
+    startedAt,
+    queueWaitMs: waits.reduce((a, b) => a + b, 0),
+    maxQueueWaitMs: Math.max(0, ...waits),
     d1RoundTrips: 0,
     doCallsByObject: new Map(),
     fetches: 0,

@@ -53,6 +53,10 @@ export function operationsPerDelivery(counters, deliveries) {
     perDelivery,
     usdPerMillion: { ...usdPerMillion, total },
     consumerBatches: counters.consumerBatches,
+    timing: {
+      d1WaitMsPerIngestRequest: inv.fetch ? counters.d1.fetch.waitMs / inv.fetch : 0,
+      d1WaitMsPerConsumerBatch: inv.queue ? counters.d1.queue.waitMs / inv.queue : 0,
+    },
     d1ByHandler: counters.d1,
     doCallsByMethod: d.stubCallsByMethod,
     doReceived: d.received,

@@ -82,6 +82,18 @@ export function formatTables(results) {
       ],
       ["max D1 round trips / batch", (o) => o.consumerBatches.maxD1RoundTrips],
       ["max DO calls / endpoint / batch", (o) => o.consumerBatches.maxDoCallsPerObject],
+      [
+        "consumer batch ms (mean)",
+        (o) => o.consumerBatches.totalDurationMs / (o.consumerBatches.count || Number.NaN),
+      ],
+      ["consumer batch ms (max)", (o) => o.consumerBatches.maxDurationMs],
+      [
+        "queue wait ms (mean)",
+        (o) => o.consumerBatches.totalQueueWaitMs / (o.consumerBatches.messages || Number.NaN),
+      ],
+      ["queue wait ms (max)", (o) => o.consumerBatches.maxQueueWaitMs],
+      ["D1 wait ms / ingest request", (o) => o.timing.d1WaitMsPerIngestRequest],
+      ["D1 wait ms / consumer batch", (o) => o.timing.d1WaitMsPerConsumerBatch],
       ["USD per million deliveries", (o) => o.usdPerMillion.total],
       ["  of which queue", (o) => o.usdPerMillion.queue],
       ["  of which D1 rows written", (o) => o.usdPerMillion.d1RowsWritten],
