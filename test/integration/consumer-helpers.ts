@@ -25,7 +25,7 @@ export function mockReceiver(answer: (req: Request, call: number) => Response | 
   return { spy, requests };
 }
 
-export async function runQueue(queue: string, jobs: QueueJob[], attempts = 1) {
+export async function runQueue(queue: string, jobs: QueueJob[], attempts = 1, workerEnv: Env = env) {
   const batch = createMessageBatch<QueueJob>(
     queue,
     jobs.map((body) => ({ id: `m${seq++}`, timestamp: new Date(), attempts, body })),
@@ -33,7 +33,7 @@ export async function runQueue(queue: string, jobs: QueueJob[], attempts = 1) {
   // getQueueResult does not report a retry's delay: spy on each message's retry() for it.
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, workerEnv, ctx);
   const result = await getQueueResult(batch, ctx);
   /** The delaySeconds each retried message was retried with, by message id. */
   const retryDelays = Object.fromEntries(
@@ -42,8 +42,8 @@ export async function runQueue(queue: string, jobs: QueueJob[], attempts = 1) {
   return { ids: batch.messages.map((m) => m.id), result, retryDelays };
 }
 
-export const runDeliveries = (jobs: QueueJob[], attempts = 1) =>
-  runQueue("edgehook-deliveries", jobs, attempts);
+export const runDeliveries = (jobs: QueueJob[], attempts = 1, workerEnv: Env = env) =>
+  runQueue("edgehook-deliveries", jobs, attempts, workerEnv);
 
 export function job(
   appId: string,

@@ -289,3 +289,74 @@ describe("delivery consumer", () => {
     expect(attempt?.response).toMatch(/^dead-lettered: /);
   });
 });
+
+describe("operational webhooks from the consumer", () => {
+  // A copy of the environment with OPERATIONAL_WEBHOOK_URL set (config is parsed per env object).
+  const opsEnv: Env = Object.create(env, {
+    OPERATIONAL_WEBHOOK_URL: { value: "https://ops.example.com/hook" },
+  });
+  const opsJobs = (spy: ReturnType<typeof spySendBatch>) =>
+    sentJobs(spy)
+      .map((m) => m.body)
+      .flatMap((j) => (j.kind === "operational" ? [{ ...j, body: JSON.parse(j.payload) }] : []));
+
+  it("emits failing on the 4th failure, exhausted at the end and recovered on a later success", async () => {
+    const d = await delivery({}, { eventId: "evt-ops" });
+    mockReceiver(() => new Response("", { status: 500 }));
+    await runDeliveries([{ ...d.job, attempt: 3 }], 1, opsEnv);
+    const [failing] = opsJobs(d.send);
+    expect(failing?.body).toMatchObject({
+      type: "message.attempt.failing",
+      data: {
+        appId: d.app.id,
+        endpointId: d.ep.id,
+        msgId: d.msg.id,
+        msgEventId: "evt-ops",
+        lastAttempt: { responseStatusCode: 500, id: expect.stringMatching(/^atmpt_/) },
+      },
+    });
+    d.send.mockClear();
+    await runDeliveries([{ ...d.job, attempt: 7 }], 1, opsEnv);
+    expect(opsJobs(d.send).map((j) => j.body.type)).toEqual(["message.attempt.exhausted"]);
+    d.send.mockClear();
+    vi.restoreAllMocks();
+    const send = spySendBatch();
+    mockReceiver(() => new Response("", { status: 200 }));
+    await runDeliveries([{ ...d.job, attempt: 2 }], 1, opsEnv);
+    expect(opsJobs(send).map((j) => j.body.type)).toEqual(["message.attempt.recovered"]);
+  });
+
+  it("emits endpoint.disabled once when a 410 disables the endpoint", async () => {
+    const d = await delivery();
+    mockReceiver(() => new Response("", { status: 410 }));
+    await runDeliveries([d.job], 1, opsEnv);
+    expect(opsJobs(d.send).map((j) => j.body)).toMatchObject([
+      {
+        type: "endpoint.disabled",
+        data: { appId: d.app.id, endpointId: d.ep.id, failSince: expect.any(String) },
+      },
+    ]);
+  });
+
+  it("posts operational jobs to OPERATIONAL_WEBHOOK_URL, signed, and retries failures", async () => {
+    const send = spySendBatch();
+    const receiver = mockReceiver(() => new Response("", { status: 500 }));
+    const job = {
+      kind: "operational" as const,
+      id: "msg_ops1",
+      eventType: "endpoint.disabled",
+      payload: '{"a":1}',
+      attempt: 0,
+    };
+    const { ids, result } = await runDeliveries([job], 1, opsEnv);
+    expect(result.explicitAcks).toEqual(ids);
+    const req = receiver.requests[0] as Request;
+    expect(req.url).toBe("https://ops.example.com/hook");
+    const headers = Object.fromEntries(req.headers);
+    expect(new Webhook(env.OPERATIONAL_WEBHOOK_SECRET).verify(await req.text(), headers)).toEqual({ a: 1 });
+    expect(sentJobs(send)[0]).toMatchObject({
+      body: { ...job, attempt: 1 },
+      delaySeconds: expect.any(Number),
+    });
+  });
+});
