@@ -35,7 +35,11 @@ const RETENTION_DAYS = { min: 5, max: 90 };
 /** Each tick purges messages that expired within this lookback (it tolerates missed ticks). */
 export const PURGE_LOOKBACK_MS = 10 * MINUTE;
 export const PURGE_LIMIT = 1000;
-export const KEY_PURGE_LIMIT = 5000;
+/**
+ * The svix client sends an idempotency-key with every POST, so expect one key per message:
+ * the hourly cleanup must keep up with an hour of traffic.
+ */
+export const KEY_PURGE_LIMIT = 50_000;
 
 const isFullSweepTick = (time: number) => new Date(time).getUTCMinutes() === 0;
 
