@@ -28,6 +28,7 @@ export interface BatchStats {
   queueWaitMs: number;
   maxQueueWaitMs: number;
   d1RoundTrips: number;
+  d1Batches: number;
   doCallsByObject: Map<string, number>;
   fetches: number;
 }
@@ -87,6 +88,7 @@ function fresh() {
       messages: 0,
       maxMessages: 0,
       maxD1RoundTrips: 0,
+      maxD1Batches: 0,
       totalD1RoundTrips: 0,
       maxDoCallsPerObject: 0,
       fetches: 0,
@@ -144,6 +146,7 @@ export function finishBatch(stats: BatchStats): void {
   b.maxMessages = Math.max(b.maxMessages, stats.messages);
   b.totalD1RoundTrips += stats.d1RoundTrips;
   b.maxD1RoundTrips = Math.max(b.maxD1RoundTrips, stats.d1RoundTrips);
+  b.maxD1Batches = Math.max(b.maxD1Batches, stats.d1Batches);
   b.fetches += stats.fetches;
   const duration = Date.now() - stats.startedAt;
   b.totalDurationMs += duration;

@@ -33,7 +33,10 @@ function record(
     c.rowsWritten += meta.rows_written ?? 0;
   }
   const stats = currentBatch.getStore();
-  if (stats) stats.d1RoundTrips += 1;
+  if (stats) {
+    stats.d1RoundTrips += 1;
+    if (batch) stats.d1Batches += 1;
+  }
 }
 
 function wrapStatement(real: D1PreparedStatement, label: Label): D1PreparedStatement {

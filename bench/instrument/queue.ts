@@ -117,6 +117,7 @@ export function trackBatch<T>(batch: MessageBatch<T>): {
     queueWaitMs: waits.reduce((a, b) => a + b, 0),
     maxQueueWaitMs: Math.max(0, ...waits),
     d1RoundTrips: 0,
+    d1Batches: 0,
     doCallsByObject: new Map(),
     fetches: 0,
   };

@@ -81,6 +81,7 @@ export function formatTables(results) {
         (o) => o.consumerBatches.messages / (o.consumerBatches.count || Number.NaN),
       ],
       ["max D1 round trips / batch", (o) => o.consumerBatches.maxD1RoundTrips],
+      ["  of which batch() calls (max)", (o) => o.consumerBatches.maxD1Batches],
       ["max DO calls / endpoint / batch", (o) => o.consumerBatches.maxDoCallsPerObject],
       [
         "consumer batch ms (mean)",
