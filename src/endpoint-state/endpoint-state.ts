@@ -37,7 +37,10 @@ export class EndpointState extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     const previous = kv.get<HealthState>(HEALTH_KEY) ?? HEALTHY;
     const { state, verdict } = applyOutcome(previous, outcome, now, disableAfterMs, mirror);
-    kv.put(HEALTH_KEY, state);
+    // Storage writes are billed: a failure streak that goes on changes nothing to store.
+    if (state.failingSince !== previous.failingSince || state.lastSuccess !== previous.lastSuccess) {
+      kv.put(HEALTH_KEY, state);
+    }
     return verdict;
   }
 

@@ -30,7 +30,12 @@ describe("per-endpoint rate limit", () => {
         post<{ id: string }>(`/api/v1/app/${app.id}/msg`, { eventType: "burst.test", payload: { i } }),
       ),
     );
-    await receiver.waitFor((reqs) => new Set(reqs.map((r) => r.headers["webhook-id"])).size >= 40, 60_000);
+    const distinct = () => new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size;
+    await receiver
+      .waitFor(() => distinct() >= 40, 60_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}: ${distinct()} distinct of 40\n${gateway.log().slice(-4000)}`);
+      });
 
     const received = new Set(receiver.requests.map((r) => r.headers["webhook-id"]));
     expect([...received].sort()).toEqual(sent.map((m) => m.id).sort());

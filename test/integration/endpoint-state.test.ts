@@ -129,6 +129,19 @@ describe("EndpointState health", () => {
     });
   });
 
+  it("keeps the failure streak in storage across instances", async () => {
+    const stub = objectFor(freshName());
+    await runInDurableObject(stub, (obj: EndpointState) => {
+      obj.report({ successes: 0, failures: 1, gone: false }, T0, disableAfterMs);
+    });
+    await runInDurableObject(stub, (_obj: EndpointState, state) => {
+      const revived = new EndpointState(state, env);
+      expect(
+        revived.report({ successes: 0, failures: 1, gone: false }, T0 + 5 * HOUR, disableAfterMs),
+      ).toMatchObject({ disable: true, failingSince: T0 });
+    });
+  });
+
   it("disables at once on 410 Gone", async () => {
     const stub = objectFor(freshName());
     const verdict = await runInDurableObject(stub, (obj: EndpointState) =>
