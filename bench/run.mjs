@@ -8,6 +8,7 @@
 //   --fanout-messages N  e2e messages at fan-out 10 (default 200)
 //   --throttled-messages N  e2e messages to one endpoint with a throttleRate (default 300)
 //   --in-flight N        e2e concurrent ingest requests (default 20)
+//   --ingest-fanout N    endpoints of the ingest phase's application (default 1; 0 = no deliveries)
 //   --skip-ingest        only the end-to-end phases
 //   --keep               keep the temp folder (state, logs)
 //   --timeout N          abort the whole run after N s (default 300)
@@ -42,11 +43,11 @@ import { NOT_COUNTED, PRICES, PRICES_READ_ON } from "./prices.mjs";
 
 function parseOptions(argv) {
   const flag = (name) => argv.includes(name);
-  const num = (name, fallback) => {
+  const num = (name, fallback, min = 1) => {
     const i = argv.indexOf(name);
     if (i === -1) return fallback;
     const n = Number(argv[i + 1]);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} needs an integer >= ${min}`);
     return n;
   };
   const quick = flag("--quick");
@@ -61,6 +62,7 @@ function parseOptions(argv) {
     throttledMessages: num("--throttled-messages", quick ? 100 : 300),
     inFlight: num("--in-flight", 20),
     skipIngest: flag("--skip-ingest"),
+    ingestFanout: num("--ingest-fanout", 1, 0),
     keep: flag("--keep"),
     timeoutS: num("--timeout", 300),
     drainTimeoutMs: quick ? 30_000 : 60_000,
@@ -119,7 +121,7 @@ async function startServices(dir) {
 
 /** Ingest at full load, then the drain of the deliveries it created (fan-out 1 to the receiver). */
 async function runIngest(opts, services, api, body, results) {
-  const { app, endpoints } = await setUpFanout(api, services.receiver, "ingest", 1);
+  const { app, endpoints } = await setUpFanout(api, services.receiver, "ingest", opts.ingestFanout);
   const { isolateId } = await api.resetCounters();
   const started = now();
   const ingest = await ingestPhase({
@@ -144,7 +146,7 @@ async function runIngest(opts, services, api, body, results) {
   // autocannon stops counting with requests still in flight, so the server's own count of
   // 2xx answers (the instrumented fetch handler's) is what the drain must deliver.
   await sleep(1000);
-  const accepted = (await api.counters()).responses["2xx"] ?? 0;
+  const accepted = ((await api.counters()).responses["2xx"] ?? 0) * opts.ingestFanout;
   log(`ingest: waiting for the ${accepted} accepted messages to be delivered`);
   const wait = await waitForDeliveries(services.receiver, "/ingest/", accepted, {
     timeoutMs: opts.drainTimeoutMs,

@@ -40,7 +40,7 @@ export function formatTables(results) {
     );
   }
   const phases = [
-    ["ingest backlog (fan-out 1)", results.ingestDrain],
+    [`ingest backlog (fan-out ${results.options.ingestFanout})`, results.ingestDrain],
     ["e2e fan-out 1", results.e2e?.fanout1],
     ["e2e fan-out 10", results.e2e?.fanout10],
     ["e2e fan-out 1, throttleRate", results.throttled],
