@@ -13,7 +13,7 @@
 //   --keep               keep the temp folder (state, logs)
 //   --timeout N          abort the whole run after N s (default 300)
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { client, messageBody, now } from "./lib/api.mjs";
@@ -204,7 +204,13 @@ async function main() {
   const results = {
     startedAt: new Date().toISOString(),
     options: opts,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      loadavg: loadavg(),
+      node: process.version,
+      wrangler: JSON.parse(readFileSync(join(ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
+    },
     prices: { readOn: PRICES_READ_ON, usdPerMillion: PRICES, notCounted: NOT_COUNTED },
     failures: [],
   };

@@ -117,7 +117,7 @@ export function formatTables(results) {
 export function summaryLine(results) {
   const f1 = results.e2e?.fanout1;
   const f10 = results.e2e?.fanout10;
-  const e2ePhases = [f1, f10].filter(Boolean);
+  const e2ePhases = [f1, f10, results.throttled].filter(Boolean);
   const sum = (key) => (e2ePhases.length ? e2ePhases.reduce((a, p) => a + p[key], 0) : Number.NaN);
   const ops = f1?.operations;
   const fields = [
