@@ -1,6 +1,7 @@
 import { getConfig } from "../config";
 import type { ApplicationRow } from "../db/applications";
 import { enabledEndpointFilters, eventTypeSchemas, type FanoutEndpoint } from "../db/delivery-reads";
+import { fastIngestStatements } from "../db/message-ingest";
 import {
   deleteStaleKey,
   findMessageKey,
@@ -111,7 +112,6 @@ export async function createMessage({
 }): Promise<{ message: MessageRow; created: boolean }> {
   const db = env.DB;
   const config = getConfig(env);
-  const app = await resolveApplication(db, appIdOrUid, input);
   const payload = JSON.stringify(input.payload);
   if (byteLength(payload) > config.maxPayloadBytes) {
     throw new ApiError(413, "payload_too_large", `The payload exceeds ${config.maxPayloadBytes} bytes`);
@@ -120,6 +120,36 @@ export async function createMessage({
   const keys: { kind: KeyKind; key: string }[] = [];
   if (idempotencyKey) keys.push({ kind: "k", key: idempotencyKey });
   if (input.eventId) keys.push({ kind: "e", key: input.eventId });
+  const channels = input.channels?.length ? input.channels : null;
+  const fields = {
+    event_type: input.eventType,
+    event_id: input.eventId ?? null,
+    channels: channels ? JSON.stringify(channels) : null,
+    tags: input.tags?.length ? JSON.stringify(input.tags) : null,
+    payload,
+    expires_at: now + (input.payloadRetentionPeriod ?? DEFAULT_RETENTION_DAYS) * DAY_MS,
+  };
+
+  if (!input.application && keys.length <= 1) {
+    const id = newId("msg", now);
+    const results = await db.batch<{ app_id: string; destinations: string }>(
+      fastIngestStatements(
+        db,
+        { appIdOrUid, key: keys[0] ?? null, message: { ...fields, id, created_at: now } },
+        now,
+      ),
+    );
+    const inserted = results[results.length - 1]?.results[0];
+    if (inserted) {
+      const message: MessageRow = { ...fields, id, created_at: now, ...inserted };
+      const destinations = parseJson<string[]>(inserted.destinations, []);
+      if (destinations.length > 0) await enqueueDeliveries(env, deliveryJobs(message, destinations, 0));
+      return { message, created: true };
+    }
+    // Nothing written: an unknown application, a schema to validate, or a repeated key.
+  }
+
+  const app = await resolveApplication(db, appIdOrUid, input);
 
   const [schemaResult, endpointResult, ...keyResults] = await db.batch<Record<string, unknown>>([
     eventTypeSchemas(db, input.eventType),
@@ -145,22 +175,16 @@ export async function createMessage({
     }
   }
 
-  const channels = input.channels?.length ? input.channels : null;
   const endpoints = (endpointResult?.results ?? []) as unknown as FanoutEndpoint[];
   const destinations = endpoints
     .filter((ep) => endpointMatches(ep, input.eventType, channels))
     .map((ep) => ep.id);
   const message: MessageRow = {
+    ...fields,
     app_id: app.id,
     id: newId("msg", now),
-    event_type: input.eventType,
-    event_id: input.eventId ?? null,
-    channels: channels ? JSON.stringify(channels) : null,
-    tags: input.tags?.length ? JSON.stringify(input.tags) : null,
-    payload,
     destinations: JSON.stringify(destinations),
     created_at: now,
-    expires_at: now + (input.payloadRetentionPeriod ?? DEFAULT_RETENTION_DAYS) * DAY_MS,
   };
   try {
     await db.batch([
