@@ -108,7 +108,9 @@ export function sentResult(opts: {
       status: STATUS.success,
       nextAttemptAt: null,
     });
-    const events = job.attempt > 0 ? [event("message.attempt.recovered", attempt)] : [];
+    // Svix sends "recovered" only to close a "failing" it already sent (the 4th failed attempt).
+    const events =
+      job.attempt >= FAILING_EVENT_AT_ATTEMPT ? [event("message.attempt.recovered", attempt)] : [];
     return { msg, job, attempt, next: { kind: "ack" }, events, outcome };
   }
   const delay =

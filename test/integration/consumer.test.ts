@@ -300,7 +300,7 @@ describe("operational webhooks from the consumer", () => {
       .map((m) => m.body)
       .flatMap((j) => (j.kind === "operational" ? [{ ...j, body: JSON.parse(j.payload) }] : []));
 
-  it("emits failing on the 4th failure, exhausted at the end and recovered on a later success", async () => {
+  it("emits failing on the 4th failure, exhausted at the end, and recovered only after failing", async () => {
     const d = await delivery({}, { eventId: "evt-ops" });
     mockReceiver(() => new Response("", { status: 500 }));
     await runDeliveries([{ ...d.job, attempt: 3 }], 1, opsEnv);
@@ -322,7 +322,10 @@ describe("operational webhooks from the consumer", () => {
     vi.restoreAllMocks();
     const send = spySendBatch();
     mockReceiver(() => new Response("", { status: 200 }));
+    // A success after fewer failures than "failing" needs recovers nothing the operator heard of.
     await runDeliveries([{ ...d.job, attempt: 2 }], 1, opsEnv);
+    expect(opsJobs(send)).toEqual([]);
+    await runDeliveries([{ ...d.job, attempt: 4 }], 1, opsEnv);
     expect(opsJobs(send).map((j) => j.body.type)).toEqual(["message.attempt.recovered"]);
   });
 
