@@ -1,32 +1,18 @@
 import type { ApplicationRow } from "../db/applications";
 import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
-import { type EndpointRow, getEndpoint } from "../db/endpoints";
-import { getMessageByIdOrEventId, insertMessage, type MessageRow } from "../db/messages";
+import type { EndpointRow } from "../db/endpoints";
+import { insertMessage, type MessageRow } from "../db/messages";
 import { INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
 import type { DeliveryJob } from "../delivery/jobs";
 import { ApiError, notFound } from "../errors";
 import { idAt, newId } from "../lib/ids";
 import { parseJson } from "../lib/json";
+import { requireEndpoint } from "./endpoints";
 import { latestSchema } from "./json-schema";
-import { deliveryJobs, enqueueDeliveries } from "./messages";
+import { deliveryJobs, enqueueDeliveries, requireMessage } from "./messages";
 
 // Replaying and inspecting deliveries: resend one, recover an endpoint's failures, send an
 // example, count an endpoint's deliveries by status.
-export async function requireEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow> {
-  const endpoint = await getEndpoint(db, appId, idOrUid);
-  if (!endpoint) throw notFound("Endpoint");
-  return endpoint;
-}
-
-export async function requireMessage(
-  db: D1Database,
-  appId: string,
-  idOrEventId: string,
-): Promise<MessageRow> {
-  const message = await getMessageByIdOrEventId(db, appId, idOrEventId);
-  if (!message) throw notFound("Message");
-  return message;
-}
 
 /** Queues one more attempt of a delivery (trigger manual), whatever its state. */
 export async function resendDelivery(

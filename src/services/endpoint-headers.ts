@@ -32,7 +32,7 @@ export async function getEndpointHeaders({
   app: ApplicationRow;
   idOrUid: string;
 }): Promise<{ headers: Headers; sensitive: string[] }> {
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   return redactHeaders(await readHeaders(env, endpoint));
 }
 
@@ -49,7 +49,7 @@ export async function replaceEndpointHeaders({
   headers: Headers;
 }): Promise<void> {
   validateHeaders(headers, LOC);
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await writeHeaders(env, endpoint, headers);
 }
 
@@ -66,6 +66,6 @@ export async function patchEndpointHeaders({
   headers: Record<string, string | null>;
 }): Promise<void> {
   validateHeaders(headers, LOC);
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await writeHeaders(env, endpoint, mergeHeaders(await readHeaders(env, endpoint), headers));
 }

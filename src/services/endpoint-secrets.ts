@@ -18,7 +18,7 @@ export async function getEndpointSecret({
   app: ApplicationRow;
   idOrUid: string;
 }): Promise<string> {
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
 }
 
@@ -34,7 +34,7 @@ export async function rotateEndpointSecret({
   idOrUid: string;
   input: { key?: string | null; gracePeriodSeconds?: number | null };
 }): Promise<void> {
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
   const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
   const now = Date.now();

@@ -51,12 +51,8 @@ async function onEndpointChanged(
 }
 
 /** The endpoint of `app` named by id or uid, or a 404 (another application's ids read as unknown). */
-export async function requireEndpoint(
-  db: D1Database,
-  app: ApplicationRow,
-  idOrUid: string,
-): Promise<EndpointRow> {
-  const endpoint = await getEndpoint(db, app.id, idOrUid);
+export async function requireEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow> {
+  const endpoint = await getEndpoint(db, appId, idOrUid);
   if (!endpoint) throw notFound("Endpoint");
   return endpoint;
 }
@@ -198,7 +194,7 @@ export async function patchEndpoint({
   idOrUid: string;
   input: EndpointPatchInput;
 }): Promise<EndpointRow> {
-  const existing = await requireEndpoint(env.DB, app, idOrUid);
+  const existing = await requireEndpoint(env.DB, app.id, idOrUid);
   if (input.url !== undefined) checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
   const endpoint: EndpointRow = {
@@ -229,7 +225,7 @@ export async function deleteEndpoint({
   app: ApplicationRow;
   idOrUid: string;
 }): Promise<void> {
-  const endpoint = await requireEndpoint(env.DB, app, idOrUid);
+  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await deleteEndpointRows(env.DB, app.id, endpoint.id);
   await onEndpointChanged(env, "endpoint.deleted", app, endpoint);
 }

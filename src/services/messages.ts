@@ -9,10 +9,10 @@ import {
   insertMessageKey,
   type KeyKind,
 } from "../db/message-keys";
-import { getMessage, insertMessage, type MessageRow } from "../db/messages";
+import { getMessage, getMessageByIdOrEventId, insertMessage, type MessageRow } from "../db/messages";
 import { byteLength, enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
 import type { DeliveryJob } from "../delivery/jobs";
-import { ApiError, ValidationFailure } from "../errors";
+import { ApiError, notFound, ValidationFailure } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation, parseJson } from "../lib/json";
 import { type ApplicationInput, createApplication, requireApplication } from "./applications";
@@ -30,6 +30,17 @@ export interface MessageInput {
 
 const DAY_MS = 86_400_000;
 const DEFAULT_RETENTION_DAYS = 90;
+
+/** The message of the application named by id or eventId, or a 404. */
+export async function requireMessage(
+  db: D1Database,
+  appId: string,
+  idOrEventId: string,
+): Promise<MessageRow> {
+  const message = await getMessageByIdOrEventId(db, appId, idOrEventId);
+  if (!message) throw notFound("Message");
+  return message;
+}
 
 /** Whether an endpoint's filters select a message of this type and channels. */
 export function endpointMatches(

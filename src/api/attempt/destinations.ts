@@ -6,7 +6,7 @@ import type { EndpointRow } from "../../db/endpoints";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
-import { requireMessage } from "../../services/deliveries";
+import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { asStatus, messageStatus, messageStatusText, statusText } from "./schema";

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { getAttempt } from "../../db/attempts";
-import { getMessageByIdOrEventId } from "../../db/messages";
 import { notFound } from "../../errors";
 import { requireApplication } from "../../services/applications";
+import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { MessageAttemptOut, toAttemptOut } from "./schema";
@@ -35,8 +35,7 @@ export const registerGetAttempt = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id, attempt_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const message = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
-    if (!message) throw notFound("Message");
+    const message = await requireMessage(c.env.DB, application.id, msg_id);
     const row = await getAttempt(c.env.DB, application.id, message.id, attempt_id);
     if (!row) throw notFound("Message attempt");
     return c.json(toAttemptOut(row), 200);

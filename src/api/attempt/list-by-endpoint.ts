@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { listAttempts } from "../../db/attempts";
-import { getEndpoint } from "../../db/endpoints";
-import { notFound } from "../../errors";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { requireEndpoint } from "../../services/endpoints";
 import { errorResponses, jsonResponse, security } from "../common";
 import { idRange, timeRangeQuery } from "../message/list";
 import { queryBool } from "../message/schema";
@@ -46,8 +45,7 @@ export const registerListAttemptsByEndpoint = (app: App) =>
     const { app_id, endpoint_id } = c.req.valid("param");
     const q = c.req.valid("query");
     const application = await requireApplication(c.env.DB, app_id);
-    const endpoint = await getEndpoint(c.env.DB, application.id, endpoint_id);
-    if (!endpoint) throw notFound("Endpoint");
+    const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
     const page = pageRequest(q, "descending");
     const rows = await listAttempts(
       c.env.DB,

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { listAttempts } from "../../db/attempts";
-import { getEndpoint } from "../../db/endpoints";
-import { getMessageByIdOrEventId } from "../../db/messages";
-import { notFound } from "../../errors";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { requireEndpoint } from "../../services/endpoints";
+import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
 import { idRange, timeRangeQuery } from "../message/list";
 import { msgParams, queryBool } from "../message/schema";
@@ -42,14 +41,10 @@ export const registerListAttemptsByMsg = (app: App) =>
     const { app_id, msg_id } = c.req.valid("param");
     const q = c.req.valid("query");
     const application = await requireApplication(c.env.DB, app_id);
-    const message = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
-    if (!message) throw notFound("Message");
-    let endpointId: string | undefined;
-    if (q.endpoint_id) {
-      const endpoint = await getEndpoint(c.env.DB, application.id, q.endpoint_id);
-      if (!endpoint) throw notFound("Endpoint");
-      endpointId = endpoint.id;
-    }
+    const message = await requireMessage(c.env.DB, application.id, msg_id);
+    const endpointId = q.endpoint_id
+      ? (await requireEndpoint(c.env.DB, application.id, q.endpoint_id)).id
+      : undefined;
     const page = pageRequest(q, "descending");
     const rows = await listAttempts(
       c.env.DB,

@@ -24,5 +24,5 @@ export const registerGetEndpoint = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, endpoint_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    return c.json(toEndpointOut(await requireEndpoint(c.env.DB, application, endpoint_id)), 200);
+    return c.json(toEndpointOut(await requireEndpoint(c.env.DB, application.id, endpoint_id)), 200);
   });

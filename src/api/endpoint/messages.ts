@@ -4,7 +4,7 @@ import { listEndpointMessages } from "../../db/deliveries";
 import { isoTime } from "../../lib/json";
 import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
-import { requireEndpoint } from "../../services/deliveries";
+import { requireEndpoint } from "../../services/endpoints";
 import {
   appEndpointParams,
   asStatus,

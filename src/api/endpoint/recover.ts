@@ -3,7 +3,8 @@ import type { App } from "../../app";
 import { invalid } from "../../errors";
 import { newId } from "../../lib/ids";
 import { requireApplication } from "../../services/applications";
-import { recoverEndpoint, requireEndpoint } from "../../services/deliveries";
+import { recoverEndpoint } from "../../services/deliveries";
+import { requireEndpoint } from "../../services/endpoints";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { requireApplication } from "../../services/applications";
-import { requireEndpoint, sendExample } from "../../services/deliveries";
+import { sendExample } from "../../services/deliveries";
+import { requireEndpoint } from "../../services/endpoints";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { eventTypeName, MessageOut, toMessageOut } from "../message/schema";

@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { invalid } from "../../errors";
 import { requireApplication } from "../../services/applications";
-import { endpointStats, requireEndpoint } from "../../services/deliveries";
+import { endpointStats } from "../../services/deliveries";
+import { requireEndpoint } from "../../services/endpoints";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonResponse, security } from "../common";
 

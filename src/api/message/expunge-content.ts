@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../app";
-import { expungePayload, getMessageByIdOrEventId } from "../../db/messages";
-import { notFound } from "../../errors";
+import { expungePayload } from "../../db/messages";
 import { requireApplication } from "../../services/applications";
+import { requireMessage } from "../../services/messages";
 import { errorResponses, noContent, security } from "../common";
 import { msgParams } from "./schema";
 
@@ -24,8 +24,7 @@ export const registerExpungeMessageContent = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const row = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
-    if (!row) throw notFound("Message");
+    const row = await requireMessage(c.env.DB, application.id, msg_id);
     await expungePayload(c.env.DB, application.id, row.id).run();
     return c.body(null, 204);
   });

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
-import { getMessageByIdOrEventId } from "../../db/messages";
-import { notFound } from "../../errors";
 import { requireApplication } from "../../services/applications";
+import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
 import { MessageOut, msgParams, queryBool, toMessageOut } from "./schema";
 
@@ -29,7 +28,6 @@ export const registerGetMessage = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const row = await getMessageByIdOrEventId(c.env.DB, application.id, msg_id);
-    if (!row) throw notFound("Message");
+    const row = await requireMessage(c.env.DB, application.id, msg_id);
     return c.json(toMessageOut(row, c.req.valid("query").with_content), 200);
   });
