@@ -1,18 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../app";
-import { listAttempts } from "../../db/attempts";
-import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { requireEndpoint } from "../../services/endpoints";
 import { errorResponses, jsonResponse, security } from "../common";
-import { idRange, timeRangeQuery } from "../message/list";
-import { queryBool } from "../message/schema";
+import { queryBool, timeRangeQuery } from "../message/schema";
+import { attemptListPage } from "./page";
 import {
   appEndpointParams,
   ListResponseMessageAttemptOut,
   statusCodeClassQuery,
   statusQuery,
-  toAttemptOut,
 } from "./schema";
 
 const route = createRoute({
@@ -46,27 +44,5 @@ export const registerListAttemptsByEndpoint = (app: App) =>
     const q = c.req.valid("query");
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
-    const page = pageRequest(q, "descending");
-    const rows = await listAttempts(
-      c.env.DB,
-      application.id,
-      {
-        endpointId: endpoint.id,
-        status: q.status,
-        statusCodeClass: q.status_code_class,
-        ...idRange("atmpt", q),
-        cursor: page.cursor,
-      },
-      page.direction,
-      page.limit,
-    );
-    return c.json(
-      listResponse(
-        rows,
-        page,
-        (r) => r.id,
-        (r) => toAttemptOut(r, q.with_content),
-      ),
-      200,
-    );
+    return c.json(await attemptListPage(c.env.DB, application.id, { endpointId: endpoint.id }, q), 200);
   });

@@ -1,14 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
-import { listAttempts } from "../../db/attempts";
-import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { requireEndpoint } from "../../services/endpoints";
 import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
-import { idRange, timeRangeQuery } from "../message/list";
-import { msgParams, queryBool } from "../message/schema";
-import { ListResponseMessageAttemptOut, statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
+import { msgParams, queryBool, timeRangeQuery } from "../message/schema";
+import { attemptListPage } from "./page";
+import { ListResponseMessageAttemptOut, statusCodeClassQuery, statusQuery } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -45,28 +44,5 @@ export const registerListAttemptsByMsg = (app: App) =>
     const endpointId = q.endpoint_id
       ? (await requireEndpoint(c.env.DB, application.id, q.endpoint_id)).id
       : undefined;
-    const page = pageRequest(q, "descending");
-    const rows = await listAttempts(
-      c.env.DB,
-      application.id,
-      {
-        msgId: message.id,
-        endpointId,
-        status: q.status,
-        statusCodeClass: q.status_code_class,
-        ...idRange("atmpt", q),
-        cursor: page.cursor,
-      },
-      page.direction,
-      page.limit,
-    );
-    return c.json(
-      listResponse(
-        rows,
-        page,
-        (r) => r.id,
-        (r) => toAttemptOut(r, q.with_content),
-      ),
-      200,
-    );
+    return c.json(await attemptListPage(c.env.DB, application.id, { msgId: message.id, endpointId }, q), 200);
   });

@@ -14,8 +14,15 @@ import {
   statusText,
 } from "../attempt/schema";
 import { errorResponses, jsonResponse, security } from "../common";
-import { idRange, timeRangeQuery } from "../message/list";
-import { channelName, MessageOut, queryBool, queryList, toMessageOut } from "../message/schema";
+import {
+  channelName,
+  MessageOut,
+  messageListFilter,
+  queryBool,
+  queryList,
+  timeRangeQuery,
+  toMessageOut,
+} from "../message/schema";
 
 const EndpointMessageOut = MessageOut.extend({
   status: messageStatus,
@@ -60,13 +67,7 @@ export const registerListEndpointMessages = (app: App) =>
       c.env.DB,
       application.id,
       endpoint.id,
-      {
-        ...idRange("msg", q),
-        eventTypes: q.event_types,
-        channel: q.channel ?? null,
-        cursor: page.cursor,
-        status: q.status,
-      },
+      { ...messageListFilter(q, page.cursor), status: q.status },
       page.direction,
       page.limit,
     );

@@ -1,7 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { listMessages } from "../../db/messages";
-import { idAt } from "../../lib/ids";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { errorResponses, jsonResponse, security } from "../common";
@@ -9,27 +8,12 @@ import {
   appIdParam,
   channelName,
   ListResponseMessageOut,
+  messageListFilter,
   queryBool,
   queryList,
+  timeRangeQuery,
   toMessageOut,
 } from "./schema";
-
-/** before/after query bounds, shared by the listings of messages and attempts. */
-export const timeRangeQuery = {
-  before: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: "Only items created before this time" }),
-  after: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: "Only items created after this time" }),
-};
-
-export const idRange = (prefix: "msg" | "atmpt", q: { before?: string; after?: string }) => ({
-  fromId: q.after ? idAt(prefix, Date.parse(q.after) + 1) : null,
-  toId: q.before ? idAt(prefix, Date.parse(q.before)) : null,
-});
 
 const route = createRoute({
   method: "get",
@@ -68,7 +52,7 @@ export const registerListMessages = (app: App) =>
     const rows = await listMessages(
       c.env.DB,
       application.id,
-      { ...idRange("msg", q), eventTypes: q.event_types, channel: q.channel ?? null, cursor: page.cursor },
+      messageListFilter(q, page.cursor),
       page.direction,
       page.limit,
     );

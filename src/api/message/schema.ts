@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import type { MessageRow } from "../../db/messages";
+import type { MessageFilter, MessageRow } from "../../db/messages";
+import { idAt } from "../../lib/ids";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
 import { ApplicationIn, uidSchema } from "../application/schema";
@@ -37,6 +38,30 @@ export const queryBool = (defaultValue: boolean) =>
     .enum(["true", "false"])
     .optional()
     .transform((v) => (v === undefined ? defaultValue : v === "true"));
+
+/** before/after query bounds, shared by the listings of messages and attempts. */
+export const timeRangeQuery = {
+  before: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "Only items created before this time" }),
+  after: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "Only items created after this time" }),
+};
+
+/** Ids are time-ordered, so a time range is an id range: [after + 1 ms, before). */
+export const idRange = (prefix: "msg" | "atmpt", q: { before?: string; after?: string }) => ({
+  fromId: q.after ? idAt(prefix, Date.parse(q.after) + 1) : null,
+  toId: q.before ? idAt(prefix, Date.parse(q.before)) : null,
+});
+
+/** The filter of a message listing (an application's, or one endpoint's) from its query. */
+export const messageListFilter = (
+  q: { before?: string; after?: string; event_types: string[] | null; channel?: string },
+  cursor: string | null,
+): MessageFilter => ({ ...idRange("msg", q), eventTypes: q.event_types, channel: q.channel ?? null, cursor });
 
 /** Svix sends lists in the query as comma-separated values (the client) or repeated keys. */
 export const queryList = z
