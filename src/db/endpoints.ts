@@ -55,30 +55,29 @@ export async function listEndpoints(
   return results;
 }
 
+/** The columns after (app_id, id) and before the timestamps, in column order: ?3..?14 of both writes. */
+const settingValues = (row: EndpointRow) => [
+  row.uid,
+  row.url,
+  row.description,
+  row.event_types,
+  row.channels,
+  row.throttle_rate,
+  row.disabled,
+  row.disabled_reason,
+  row.metadata,
+  row.secrets,
+  row.headers,
+  row.failing_since,
+];
+
 export function insertEndpoint(db: D1Database, row: EndpointRow): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS})
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
     )
-    .bind(
-      row.app_id,
-      row.id,
-      row.uid,
-      row.url,
-      row.description,
-      row.event_types,
-      row.channels,
-      row.throttle_rate,
-      row.disabled,
-      row.disabled_reason,
-      row.metadata,
-      row.secrets,
-      row.headers,
-      row.failing_since,
-      row.created_at,
-      row.updated_at,
-    );
+    .bind(row.app_id, row.id, ...settingValues(row), row.created_at, row.updated_at);
 }
 
 /** Writes every mutable column of the row (callers read, change and write back the whole row). */
@@ -90,23 +89,7 @@ export function updateEndpoint(db: D1Database, row: EndpointRow): D1PreparedStat
          headers = ?13, failing_since = ?14, updated_at = ?15
        WHERE app_id = ?1 AND id = ?2`,
     )
-    .bind(
-      row.app_id,
-      row.id,
-      row.uid,
-      row.url,
-      row.description,
-      row.event_types,
-      row.channels,
-      row.throttle_rate,
-      row.disabled,
-      row.disabled_reason,
-      row.metadata,
-      row.secrets,
-      row.headers,
-      row.failing_since,
-      row.updated_at,
-    );
+    .bind(row.app_id, row.id, ...settingValues(row), row.updated_at);
 }
 
 /** Deletes an endpoint and its attempts, in one transaction. */

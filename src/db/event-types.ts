@@ -58,21 +58,21 @@ export async function findActiveEventTypeNames(db: D1Database, names: string[]):
   return found;
 }
 
+/** The columns between name and the timestamps, in column order: ?2..?8 of both writes. */
+const settingValues = (row: EventTypeRow) => [
+  row.description,
+  row.archived,
+  row.deprecated,
+  row.feature_flag,
+  row.feature_flags,
+  row.group_name,
+  row.schemas,
+];
+
 export function insertEventType(db: D1Database, row: EventTypeRow): D1PreparedStatement {
   return db
     .prepare(`INSERT INTO event_types (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`)
-    .bind(
-      row.name,
-      row.description,
-      row.archived,
-      row.deprecated,
-      row.feature_flag,
-      row.feature_flags,
-      row.group_name,
-      row.schemas,
-      row.created_at,
-      row.updated_at,
-    );
+    .bind(row.name, ...settingValues(row), row.created_at, row.updated_at);
 }
 
 export function updateEventType(db: D1Database, row: EventTypeRow): D1PreparedStatement {
@@ -81,17 +81,7 @@ export function updateEventType(db: D1Database, row: EventTypeRow): D1PreparedSt
       `UPDATE event_types SET description = ?2, archived = ?3, deprecated = ?4, feature_flag = ?5,
         feature_flags = ?6, group_name = ?7, schemas = ?8, updated_at = ?9 WHERE name = ?1`,
     )
-    .bind(
-      row.name,
-      row.description,
-      row.archived,
-      row.deprecated,
-      row.feature_flag,
-      row.feature_flags,
-      row.group_name,
-      row.schemas,
-      row.updated_at,
-    );
+    .bind(row.name, ...settingValues(row), row.updated_at);
 }
 
 export function deleteEventType(db: D1Database, name: string): D1PreparedStatement {
