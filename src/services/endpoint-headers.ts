@@ -1,4 +1,3 @@
-import type { ApplicationRow } from "../db/applications";
 import { type EndpointRow, updateEndpoint } from "../db/endpoints";
 import { decryptJson, encryptJson } from "../security/secrets";
 import {
@@ -8,7 +7,7 @@ import {
   redactHeaders,
   validateHeaders,
 } from "./endpoint-input-rules";
-import { requireEndpoint } from "./endpoints";
+import { type EndpointTarget, requireEndpoint } from "./endpoints";
 
 const LOC = ["body", "headers"];
 
@@ -27,11 +26,7 @@ export async function getEndpointHeaders({
   env,
   app,
   idOrUid,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-}): Promise<{ headers: Headers; sensitive: string[] }> {
+}: EndpointTarget): Promise<{ headers: Headers; sensitive: string[] }> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   return redactHeaders(await readHeaders(env, endpoint));
 }
@@ -42,12 +37,7 @@ export async function replaceEndpointHeaders({
   app,
   idOrUid,
   headers,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-  headers: Headers;
-}): Promise<void> {
+}: EndpointTarget & { headers: Headers }): Promise<void> {
   validateHeaders(headers, LOC);
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await writeHeaders(env, endpoint, headers);
@@ -59,12 +49,7 @@ export async function patchEndpointHeaders({
   app,
   idOrUid,
   headers,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-  headers: Record<string, string | null>;
-}): Promise<void> {
+}: EndpointTarget & { headers: Record<string, string | null> }): Promise<void> {
   validateHeaders(headers, LOC);
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await writeHeaders(env, endpoint, mergeHeaders(await readHeaders(env, endpoint), headers));

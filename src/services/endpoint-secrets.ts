@@ -1,23 +1,14 @@
-import type { ApplicationRow } from "../db/applications";
 import { updateEndpoint } from "../db/endpoints";
 import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { normalizeSecret } from "./endpoint-input-rules";
-import { requireEndpoint } from "./endpoints";
+import { type EndpointTarget, requireEndpoint } from "./endpoints";
 
 /** Svix's rotation overlap: the old secret keeps signing for 24 hours unless told otherwise. */
 export const DEFAULT_GRACE_SECONDS = 86_400;
 // Each previous key adds a signature to every delivery; rotations beyond this drop the oldest.
 const MAX_PREVIOUS_KEYS = 5;
 
-export async function getEndpointSecret({
-  env,
-  app,
-  idOrUid,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-}): Promise<string> {
+export async function getEndpointSecret({ env, app, idOrUid }: EndpointTarget): Promise<string> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
 }
@@ -28,12 +19,7 @@ export async function rotateEndpointSecret({
   app,
   idOrUid,
   input,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-  input: { key?: string | null; gracePeriodSeconds?: number | null };
-}): Promise<void> {
+}: EndpointTarget & { input: { key?: string | null; gracePeriodSeconds?: number | null } }): Promise<void> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
   const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);

@@ -35,6 +35,13 @@ export interface EndpointCreateInput extends EndpointInput {
 
 export type EndpointPatchInput = Partial<EndpointInput>;
 
+/** The endpoint a verb acts on: named by id or uid within `app`. */
+export interface EndpointTarget {
+  env: Env;
+  app: ApplicationRow;
+  idOrUid: string;
+}
+
 type EndpointChange = "endpoint.created" | "endpoint.updated" | "endpoint.deleted";
 
 /**
@@ -151,12 +158,7 @@ export async function updateEndpoint({
   app,
   idOrUid,
   input,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-  input: EndpointInput;
-}): Promise<{ endpoint: EndpointRow; created: boolean }> {
+}: EndpointTarget & { input: EndpointInput }): Promise<{ endpoint: EndpointRow; created: boolean }> {
   const existing = await getEndpoint(env.DB, app.id, idOrUid);
   if (!existing) {
     // Svix's update upserts: PUT on an unknown uid creates the endpoint with that uid.
@@ -188,12 +190,7 @@ export async function patchEndpoint({
   app,
   idOrUid,
   input,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-  input: EndpointPatchInput;
-}): Promise<EndpointRow> {
+}: EndpointTarget & { input: EndpointPatchInput }): Promise<EndpointRow> {
   const existing = await requireEndpoint(env.DB, app.id, idOrUid);
   if (input.url !== undefined) checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
@@ -216,15 +213,7 @@ export async function patchEndpoint({
 }
 
 /** Deletes the endpoint and its attempts. */
-export async function deleteEndpoint({
-  env,
-  app,
-  idOrUid,
-}: {
-  env: Env;
-  app: ApplicationRow;
-  idOrUid: string;
-}): Promise<void> {
+export async function deleteEndpoint({ env, app, idOrUid }: EndpointTarget): Promise<void> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   await deleteEndpointRows(env.DB, app.id, endpoint.id);
   await onEndpointChanged(env, "endpoint.deleted", app, endpoint);
