@@ -32,15 +32,6 @@ export function getEndpoint(db: D1Database, appId: string, idOrUid: string): Pro
     .first<EndpointRow>();
 }
 
-/** The enabled endpoints of an application: the candidates for a new message's fan-out. */
-export async function listEnabledEndpoints(db: D1Database, appId: string): Promise<EndpointRow[]> {
-  const { results } = await db
-    .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = ?1 AND disabled = 0`)
-    .bind(appId)
-    .all<EndpointRow>();
-  return results;
-}
-
 export async function listEndpoints(
   db: D1Database,
   appId: string,

@@ -51,20 +51,3 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
 export function idAt(prefix: IdPrefix, ms: number): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
-
-/** Creation time (ms) encoded in an id of ours; undefined for anything else. */
-export function idTime(id: string): number | undefined {
-  const body = id.slice(id.indexOf("_") + 1);
-  if (body.length !== TIME_CHARS + RANDOM_CHARS) return undefined;
-  let n = 0;
-  for (const ch of body.slice(0, TIME_CHARS)) {
-    const v = ALPHABET.indexOf(ch);
-    if (v < 0) return undefined;
-    n = n * 62 + v;
-  }
-  return n;
-}
-
-export function hasPrefix(id: string, prefix: IdPrefix): boolean {
-  return id.startsWith(`${prefix}_`) && idTime(id) !== undefined;
-}
