@@ -6,7 +6,7 @@ import {
   purgeExpiredPayloads,
 } from "./db/sweeper";
 import { INLINE_PAYLOAD_BYTES } from "./delivery/enqueue";
-import type { DeliveryJob } from "./delivery/jobs";
+import { firstAttemptJob } from "./delivery/jobs";
 import { idAt } from "./lib/ids";
 import { enqueueDeliveries } from "./services/messages";
 
@@ -58,16 +58,18 @@ export async function sweepPendingDeliveries(env: Env, now: number): Promise<num
       inlineBytes: INLINE_PAYLOAD_BYTES,
     }).all<PendingDelivery>();
     if (results.length === 0) break;
-    const jobs: DeliveryJob[] = results.map((d) => ({
-      kind: "delivery",
-      appId: d.app_id,
-      msgId: d.msg_id,
-      endpointId: d.endpoint_id,
-      attempt: 0,
-      trigger: 0,
-      eventId: d.event_id,
-      ...(d.payload === null ? {} : { payload: d.payload }),
-    }));
+    const jobs = results.map((d) =>
+      firstAttemptJob(
+        {
+          appId: d.app_id,
+          msgId: d.msg_id,
+          endpointId: d.endpoint_id,
+          eventId: d.event_id,
+          payload: d.payload,
+        },
+        0,
+      ),
+    );
     await enqueueDeliveries(env, jobs);
     total += jobs.length;
     const last = results[results.length - 1] as PendingDelivery;

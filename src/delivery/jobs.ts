@@ -19,6 +19,23 @@ export interface DeliveryJob {
   eventId?: string | null;
 }
 
+/** A delivery's first attempt; a null payload (too large, or purged) is read from D1 by the consumer. */
+export function firstAttemptJob(
+  d: { appId: string; msgId: string; endpointId: string; eventId: string | null; payload: string | null },
+  trigger: 0 | 1,
+): DeliveryJob {
+  return {
+    kind: "delivery",
+    appId: d.appId,
+    msgId: d.msgId,
+    endpointId: d.endpointId,
+    attempt: 0,
+    trigger,
+    eventId: d.eventId,
+    ...(d.payload === null ? {} : { payload: d.payload }),
+  };
+}
+
 /** An operational webhook (endpoint.disabled, message.attempt.exhausted, ...) to OPERATIONAL_WEBHOOK_URL. */
 export interface OperationalJob {
   kind: "operational";

@@ -3,7 +3,7 @@ import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
 import type { EndpointRow } from "../db/endpoints";
 import { insertMessage, type MessageRow } from "../db/messages";
 import { INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
-import type { DeliveryJob } from "../delivery/jobs";
+import { type DeliveryJob, firstAttemptJob } from "../delivery/jobs";
 import { ApiError, notFound } from "../errors";
 import { idAt, newId } from "../lib/ids";
 import { parseJson } from "../lib/json";
@@ -62,16 +62,12 @@ export async function recoverEndpoint(
       inlineBytes: INLINE_PAYLOAD_BYTES,
     });
     if (rows.length === 0) break;
-    const jobs: DeliveryJob[] = rows.map((r) => ({
-      kind: "delivery",
-      appId,
-      msgId: r.id,
-      endpointId: endpoint.id,
-      attempt: 0,
-      trigger: 1,
-      eventId: r.event_id,
-      ...(r.payload === null ? {} : { payload: r.payload }),
-    }));
+    const jobs = rows.map((r) =>
+      firstAttemptJob(
+        { appId, msgId: r.id, endpointId: endpoint.id, eventId: r.event_id, payload: r.payload },
+        1,
+      ),
+    );
     await enqueueOrFail(env, jobs);
     total += jobs.length;
     cursor = rows[rows.length - 1]?.id ?? null;

@@ -11,7 +11,7 @@ import {
 } from "../db/message-keys";
 import { getMessage, getMessageByIdOrEventId, insertMessage, type MessageRow } from "../db/messages";
 import { byteLength, enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
-import type { DeliveryJob } from "../delivery/jobs";
+import { type DeliveryJob, firstAttemptJob } from "../delivery/jobs";
 import { ApiError, notFound, ValidationFailure } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation, parseJson } from "../lib/json";
@@ -80,19 +80,13 @@ export function deliveryJobs(
   trigger: 0 | 1,
 ): DeliveryJob[] {
   const inline =
-    message.payload !== null && byteLength(message.payload) <= INLINE_PAYLOAD_BYTES
-      ? message.payload
-      : undefined;
-  return endpointIds.map((endpointId) => ({
-    kind: "delivery",
-    appId: message.app_id,
-    msgId: message.id,
-    endpointId,
-    attempt: 0,
-    trigger,
-    eventId: message.event_id,
-    ...(inline === undefined ? {} : { payload: inline }),
-  }));
+    message.payload !== null && byteLength(message.payload) <= INLINE_PAYLOAD_BYTES ? message.payload : null;
+  return endpointIds.map((endpointId) =>
+    firstAttemptJob(
+      { appId: message.app_id, msgId: message.id, endpointId, eventId: message.event_id, payload: inline },
+      trigger,
+    ),
+  );
 }
 
 /** Enqueues the deliveries; a failure is logged, not thrown: the data is committed and the sweeper re-enqueues. */
