@@ -1,5 +1,6 @@
 import type { ApplicationRow } from "../db/applications";
 import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
+import { eventTypeSchemas } from "../db/delivery-reads";
 import type { EndpointRow } from "../db/endpoints";
 import { insertMessage, type MessageRow } from "../db/messages";
 import { INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
@@ -9,7 +10,7 @@ import { idAt, newId } from "../lib/ids";
 import { parseJson } from "../lib/json";
 import { requireEndpoint } from "./endpoints";
 import { latestSchema } from "./json-schema";
-import { deliveryJobs, enqueueDeliveries, requireMessage } from "./messages";
+import { deliveryJobs, enqueueDeliveries, payloadExpiry, requireMessage } from "./messages";
 
 // Replaying and inspecting deliveries: resend one, recover an endpoint's failures, send an
 // example, count an endpoint's deliveries by status.
@@ -100,10 +101,7 @@ async function examplePayload(
   index: number,
 ): Promise<Record<string, unknown>> {
   if (eventType === "svix.ping") return { success: true };
-  const row = await db
-    .prepare("SELECT schemas FROM event_types WHERE name = ?1")
-    .bind(eventType)
-    .first<{ schemas: string | null }>();
+  const row = await eventTypeSchemas(db, eventType).first<{ schemas: string | null }>();
   if (!row) throw notFound("Event type");
   const schema = latestSchema(parseJson<Record<string, unknown> | null>(row.schemas, null));
   const examples =
@@ -139,7 +137,7 @@ export async function sendExample(
     payload: JSON.stringify(payload),
     destinations: JSON.stringify([endpoint.id]),
     created_at: now,
-    expires_at: now + 90 * 86_400_000,
+    expires_at: payloadExpiry(now),
   };
   await insertMessage(env.DB, message).run();
   await enqueueDeliveries(env, deliveryJobs(message, [endpoint.id], 0));

@@ -31,6 +31,10 @@ export interface MessageInput {
 const DAY_MS = 86_400_000;
 const DEFAULT_RETENTION_DAYS = 90;
 
+/** When a message's payload is purged (MessageIn.payloadRetentionPeriod, in days). */
+export const payloadExpiry = (now: number, retentionDays?: number | null) =>
+  now + (retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+
 /** The message of the application named by id or eventId, or a 404. */
 export async function requireMessage(
   db: D1Database,
@@ -132,7 +136,7 @@ export async function createMessage({
     channels: channels ? JSON.stringify(channels) : null,
     tags: input.tags?.length ? JSON.stringify(input.tags) : null,
     payload,
-    expires_at: now + (input.payloadRetentionPeriod ?? DEFAULT_RETENTION_DAYS) * DAY_MS,
+    expires_at: payloadExpiry(now, input.payloadRetentionPeriod),
   };
 
   if (!input.application && keys.length <= 1) {
