@@ -4,22 +4,14 @@ import { deliverGroups, type EndpointGroup } from "./deliver";
 import type { DeliveryJob, OperationalJob, QueueJob } from "./jobs";
 import { deliveryKey, endpointKey, isFirstScheduled, loadBatchData, messageKey } from "./load";
 import { operationalResults } from "./operational";
-import { endedResult, type Result } from "./outcome";
+import { deferredResult, endedResult, type Result } from "./outcome";
 import { settle } from "./settle";
 
 /** Retry delay after an infrastructure failure (D1 unavailable): nothing was recorded. */
 const INFRA_RETRY_SECONDS = 10;
 
-const deferred = (msg: Message<QueueJob>, job: QueueJob, delaySeconds: number): Result => ({
-  msg,
-  job,
-  attempt: null,
-  next: { kind: "defer", delaySeconds },
-  events: [],
-  outcome: null,
-});
 const acked = (msg: Message<QueueJob>, job: QueueJob): Result => ({
-  ...deferred(msg, job, 0),
+  ...deferredResult(msg, job, 0),
   next: { kind: "ack" },
 });
 
@@ -41,7 +33,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueueJob>, env: En
       console.error("dropping a queue message that is not a job", msg.id);
       msg.ack();
     } else if (job.notBefore !== undefined && job.notBefore > now + 1000) {
-      early.push(deferred(msg, job, (job.notBefore - now) / 1000));
+      early.push(deferredResult(msg, job, (job.notBefore - now) / 1000));
     } else {
       // The same job twice in one batch (a sweeper copy next to its original): send it once.
       const key = `${deliveryKey(job.appId, job.msgId, job.endpointId)}/${job.trigger}/${job.attempt}`;

@@ -12,7 +12,7 @@ import {
 import { activeSecrets, decryptJson, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
 import type { DeliveryJob, QueueJob } from "./jobs";
-import { endAsFailed, endedResult, type Result, sentResult } from "./outcome";
+import { deferredResult, endAsFailed, endedResult, type Result, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { type SendResult, sendWebhook } from "./send";
 import { webhookHeaders } from "./sign";
@@ -77,14 +77,7 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
   prepared.send = works.slice(0, permits.granted);
   works.slice(permits.granted).forEach((w, i) => {
     const delayMs = Math.max(1000, permits.retryAfterMs + i * permits.spacingMs);
-    prepared.results.push({
-      msg: w.msg,
-      job: w.job,
-      attempt: null,
-      next: { kind: "defer", delaySeconds: Math.ceil(delayMs / 1000) },
-      events: [],
-      outcome: null,
-    });
+    prepared.results.push(deferredResult(w.msg, w.job, Math.ceil(delayMs / 1000)));
   });
   if (prepared.send.length > 0) {
     try {

@@ -57,6 +57,11 @@ export function attemptRow(
   };
 }
 
+/** The same job again after `delaySeconds`, nothing recorded (rate limit, notBefore not reached). */
+export function deferredResult(msg: Message<QueueJob>, job: QueueJob, delaySeconds: number): Result {
+  return { msg, job, attempt: null, next: { kind: "defer", delaySeconds }, events: [], outcome: null };
+}
+
 /** A delivery that ends failed without an HTTP attempt (refused URL, disabled endpoint, no content). */
 export function endedResult(
   msg: Message<QueueJob>,
