@@ -3,7 +3,7 @@ import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
 import { eventTypeSchemas } from "../db/delivery-reads";
 import type { EndpointRow } from "../db/endpoints";
 import { insertMessage, type MessageRow } from "../db/messages";
-import { INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
+import { enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
 import { type DeliveryJob, firstAttemptJob } from "../delivery/jobs";
 import { ApiError, notFound } from "../errors";
 import { idAt, newId } from "../lib/ids";
@@ -32,11 +32,12 @@ export async function resendDelivery(
 
 async function enqueueOrFail(env: Env, jobs: DeliveryJob[]) {
   // Nothing is committed for a manual replay: a queue failure must reach the caller.
-  try {
-    for (let i = 0; i < jobs.length; i += 100)
-      await env.DELIVERIES.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
-  } catch (err) {
-    console.error("replay not enqueued", err instanceof Error ? err.message : err);
+  // enqueueJobs packs the sendBatch calls within both platform limits (100 messages, 256 KB).
+  const failed = await enqueueJobs(
+    env.DELIVERIES,
+    jobs.map((job) => ({ job })),
+  );
+  if (failed.length > 0) {
     throw new ApiError(503, "unavailable", "The delivery queue is unavailable; try again");
   }
 }

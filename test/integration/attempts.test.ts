@@ -115,6 +115,31 @@ describe("attempt routes", () => {
     expect(byEndpoint.data[0]).toMatchObject({ status: 0, triggerType: 1 });
   });
 
+  it("recovers many large deliveries in sendBatch calls within 100 messages and 256 KB", async () => {
+    const send = spySendBatch();
+    const app = await createApp();
+    const ep = await createEndpoint(app.id);
+    const payload = { blob: "x".repeat(6 * 1024) };
+    for (let i = 0; i < 120; i++) await createMessage(app.id, { payload });
+    const jobs = sentJobs(send).map((m) => ({ ...(m.body as DeliveryJob), attempt: 7 }));
+    expect(jobs).toHaveLength(120);
+    mockReceiver(() => new Response("", { status: 500 }));
+    await runDeliveries(jobs);
+    send.mockClear();
+
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await api("POST", `/api/v1/app/${app.id}/endpoint/${ep.id}/recover`, { since });
+    expect(res.status).toBe(202);
+    const calls = send.mock.calls.map(([messages]) => [...messages]);
+    expect(calls.flat()).toHaveLength(120);
+    for (const call of calls) {
+      expect(call.length).toBeLessThanOrEqual(100);
+      expect(new TextEncoder().encode(JSON.stringify(call.map((m) => m.body))).length).toBeLessThanOrEqual(
+        256 * 1024,
+      );
+    }
+  });
+
   it("recovers an endpoint's failed deliveries since a time", async () => {
     const s = await scenario();
     // End the failing delivery: its last attempt fails.
