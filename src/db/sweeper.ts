@@ -30,6 +30,8 @@ export function pendingDeliveries(
        FROM applications a
        JOIN messages m ON m.app_id = a.id AND m.id >= ?1 AND m.id < ?2
        JOIN json_each(m.destinations) d
+       -- A deleted endpoint keeps its id in destinations but will never get an attempt row.
+       JOIN endpoints e ON e.app_id = m.app_id AND e.id = d.value
        WHERE (m.app_id, m.id, d.value) > (?3, ?4, ?5)
          AND NOT EXISTS (SELECT 1 FROM attempts t
                          WHERE t.app_id = m.app_id AND t.msg_id = m.id AND t.endpoint_id = d.value)

@@ -74,6 +74,17 @@ describe("scheduled sweeper and purge", () => {
     expect(jobsFor(spy, app.id)).toEqual([]);
   });
 
+  it("does not re-enqueue deliveries to an endpoint deleted since", async () => {
+    const app = await createApp();
+    const kept = await createEndpoint(app.id);
+    const deleted = await createEndpoint(app.id);
+    await lostMessage(app.id);
+    expect((await api("DELETE", `/api/v1/app/${app.id}/endpoint/${deleted.id}`)).status).toBe(204);
+    const spy = spySendBatch();
+    await tick(notOnTheHour(11 * MINUTE));
+    expect(jobsFor(spy, app.id).map((j) => j.endpointId)).toEqual([kept.id]);
+  });
+
   it("finds older overdue deliveries in the hourly full sweep only", async () => {
     const app = await createApp();
     await createEndpoint(app.id);
