@@ -23,9 +23,14 @@ const DAY = 24 * HOUR;
  * minutes is far above normal lag and still small next to the retry schedule.
  */
 export const SWEEP_GRACE_MS = 10 * MINUTE;
-/** Every tick re-checks the most recent band past the grace (a few ticks may be missed)... */
-export const SWEEP_RECENT_BAND_MS = 15 * MINUTE;
-/** ...and once an hour the whole window, for longer outages of the queue or the cron. */
+/**
+ * Every tick checks the band of messages that crossed the grace since about the previous tick
+ * (two minutes: one missed tick is tolerated). The band is kept narrow because a delivery that
+ * is merely late (a queue backlog, a long rate-limit deferral) is re-enqueued at every tick it
+ * is in the band: a wide band would multiply a backlog just when the queue is slowest...
+ */
+export const SWEEP_RECENT_BAND_MS = 2 * MINUTE;
+/** ...and once an hour the whole window, for missed ticks and longer outages of the queue or the cron. */
 export const SWEEP_WINDOW_MS = 36 * HOUR;
 export const SWEEP_PAGE = 200;
 export const SWEEP_MAX_PAGES = 5;

@@ -36,7 +36,10 @@ const jobsFor = (spy: ReturnType<typeof spySendBatch>, appId: string) =>
     .map((m) => m.body as DeliveryJob)
     .filter((j) => j.appId === appId);
 
-/** A scheduled time `ms` from now that is not on the hour (the hourly full sweep is tested apart). */
+/**
+ * A scheduled time `ms` from now that is not on the hour (the hourly full sweep is tested
+ * apart); moved by one minute at most, which keeps 10.5 min inside the 2-minute sweep band.
+ */
 function notOnTheHour(ms: number) {
   const t = Date.now() + ms;
   return new Date(t).getUTCMinutes() === 0 ? t + MINUTE : t;
@@ -51,7 +54,7 @@ describe("scheduled sweeper and purge", () => {
     const spy = spySendBatch();
     await tick(notOnTheHour(2 * MINUTE)); // within the grace period: not yet
     expect(jobsFor(spy, app.id)).toEqual([]);
-    await tick(notOnTheHour(11 * MINUTE));
+    await tick(notOnTheHour(10.5 * MINUTE));
     const jobs = jobsFor(spy, app.id);
     expect(jobs).toEqual([
       {
@@ -74,6 +77,29 @@ describe("scheduled sweeper and purge", () => {
     expect(jobsFor(spy, app.id)).toEqual([]);
   });
 
+  it("checks each recent message in about one tick only, so a late delivery is not multiplied", async () => {
+    const app = await createApp();
+    await createEndpoint(app.id);
+    await lostMessage(app.id);
+    const createdAt = Date.now();
+    const spy = spySendBatch();
+    // In the band [grace, grace + 2 min) a tick re-enqueues; past it, only the hourly full sweep
+    // does (ticks that would fall on the hour are skipped to keep this about the band).
+    for (const [minutes, expected] of [
+      [10.5, 1],
+      [11.5, 1],
+      [12.5, 0],
+      [13.5, 0],
+      [20, 0],
+    ] as const) {
+      const time = createdAt + minutes * MINUTE;
+      if (new Date(time).getUTCMinutes() === 0) continue;
+      spy.mockClear();
+      await tick(time);
+      expect(jobsFor(spy, app.id), `tick ${minutes} min after ingest`).toHaveLength(expected);
+    }
+  });
+
   it("does not re-enqueue deliveries to an endpoint deleted since", async () => {
     const app = await createApp();
     const kept = await createEndpoint(app.id);
@@ -81,7 +107,7 @@ describe("scheduled sweeper and purge", () => {
     await lostMessage(app.id);
     expect((await api("DELETE", `/api/v1/app/${app.id}/endpoint/${deleted.id}`)).status).toBe(204);
     const spy = spySendBatch();
-    await tick(notOnTheHour(11 * MINUTE));
+    await tick(notOnTheHour(10.5 * MINUTE));
     expect(jobsFor(spy, app.id).map((j) => j.endpointId)).toEqual([kept.id]);
   });
 
