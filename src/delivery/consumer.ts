@@ -1,7 +1,8 @@
 import { insertAttempt } from "../db/attempts";
 import { emitOperational, endpointDisabledEvent, type OperationalEvent } from "../operational/events";
+import { recoverEndpoint } from "../services/deliveries";
 import { deliverGroups, type EndpointGroup } from "./deliver";
-import type { DeliveryJob, OperationalJob, QueueJob } from "./jobs";
+import type { DeliveryJob, OperationalJob, QueueJob, RecoverJob } from "./jobs";
 import { deliveryKey, endpointKey, isFirstScheduled, loadBatchData, messageKey } from "./load";
 import { operationalResults } from "./operational";
 import { deferredResult, endedResult, type Result } from "./outcome";
@@ -25,10 +26,12 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueueJob>, env: En
   const early: Result[] = [];
   const deliveries: { msg: Message<QueueJob>; job: DeliveryJob }[] = [];
   const operational: { msg: Message<QueueJob>; job: OperationalJob }[] = [];
+  const recoveries: { msg: Message<QueueJob>; job: RecoverJob }[] = [];
   const seen = new Set<string>();
   for (const msg of batch.messages) {
     const job = msg.body;
     if (job?.kind === "operational") operational.push({ msg, job });
+    else if (job?.kind === "recover") recoveries.push({ msg, job });
     else if (job?.kind !== "delivery") {
       console.error("dropping a queue message that is not a job", msg.id);
       msg.ack();
@@ -46,6 +49,19 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueueJob>, env: En
   }
   await processDeliveries(env, deliveries, early);
   if (operational.length > 0) await settle(env.DELIVERIES, await operationalResults(env, operational));
+  for (const { msg, job } of recoveries) await continueRecovery(env, msg, job);
+}
+
+/** The next run of a large endpoint recovery (see recoverEndpoint); retried as a whole if it fails. */
+async function continueRecovery(env: Env, msg: Message<QueueJob>, job: RecoverJob): Promise<void> {
+  try {
+    await recoverEndpoint(env, job.appId, job.endpointId, job);
+    msg.ack();
+  } catch (err) {
+    // Re-queueing a page twice only repeats manual attempts (at-least-once); losing it would not.
+    console.error("endpoint recovery run failed; retrying", err instanceof Error ? err.message : err);
+    msg.retry({ delaySeconds: INFRA_RETRY_SECONDS });
+  }
 }
 
 async function processDeliveries(

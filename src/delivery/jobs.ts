@@ -48,4 +48,19 @@ export interface OperationalJob {
   notBefore?: number;
 }
 
-export type QueueJob = DeliveryJob | OperationalJob;
+/**
+ * The rest of an endpoint recovery: a request re-queues a bounded number of failed deliveries
+ * itself and hands the remainder, from `cursor` on, to the consumer one page run at a time.
+ */
+export interface RecoverJob {
+  kind: "recover";
+  appId: string;
+  endpointId: string;
+  /** Message creation bounds, unix ms: [since, until). */
+  since: number;
+  until: number;
+  /** The last message id already re-queued. */
+  cursor: string;
+}
+
+export type QueueJob = DeliveryJob | OperationalJob | RecoverJob;

@@ -4,7 +4,7 @@ import { eventTypeSchemas } from "../db/delivery-reads";
 import type { EndpointRow } from "../db/endpoints";
 import { insertMessage, type MessageRow } from "../db/messages";
 import { enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
-import { type DeliveryJob, firstAttemptJob } from "../delivery/jobs";
+import { type DeliveryJob, firstAttemptJob, type RecoverJob } from "../delivery/jobs";
 import { ApiError, notFound } from "../errors";
 import { idAt, newId } from "../lib/ids";
 import { parseJson } from "../lib/json";
@@ -30,7 +30,7 @@ export async function resendDelivery(
   await enqueueOrFail(env, deliveryJobs(message, [endpoint.id], 1));
 }
 
-async function enqueueOrFail(env: Env, jobs: DeliveryJob[]) {
+async function enqueueOrFail(env: Env, jobs: (DeliveryJob | RecoverJob)[]) {
   // Nothing is committed for a manual replay: a queue failure must reach the caller.
   // enqueueJobs packs the sendBatch calls within both platform limits (100 messages, 256 KB).
   const failed = await enqueueJobs(
@@ -42,40 +42,51 @@ async function enqueueOrFail(env: Env, jobs: DeliveryJob[]) {
   }
 }
 
-const RECOVER_PAGE = 500;
-const RECOVER_MAX_PAGES = 20;
+/** Failed deliveries read per page, and pages one request (or recover job) re-queues itself. */
+export const RECOVER_LIMITS = { page: 500, pagesPerRun: 20 };
 
-/** Re-queues the endpoint's failed deliveries of messages created in [since, until). */
+/**
+ * Re-queues the endpoint's failed deliveries of messages created in [since, until), from
+ * `cursor` on. A run stops after `limits.pagesPerRun` pages and enqueues a recover job for
+ * the rest, so a recovery of any size finishes without one request doing it all.
+ */
 export async function recoverEndpoint(
   env: Env,
   appId: string,
-  endpoint: EndpointRow,
-  since: number,
-  until: number,
-) {
-  let cursor: string | null = null;
-  let total = 0;
-  for (let page = 0; page < RECOVER_MAX_PAGES; page++) {
-    const rows = await failedDeliveries(env.DB, appId, endpoint.id, {
-      fromId: idAt("msg", since),
-      toId: idAt("msg", until),
+  endpointId: string,
+  range: { since: number; until: number; cursor?: string | null },
+  limits = RECOVER_LIMITS,
+): Promise<{ queued: number; continued: boolean }> {
+  let cursor = range.cursor ?? null;
+  let queued = 0;
+  for (let page = 0; page < limits.pagesPerRun; page++) {
+    const rows = await failedDeliveries(env.DB, appId, endpointId, {
+      fromId: idAt("msg", range.since),
+      toId: idAt("msg", range.until),
       cursor,
-      limit: RECOVER_PAGE,
+      limit: limits.page,
       inlineBytes: INLINE_PAYLOAD_BYTES,
     });
-    if (rows.length === 0) break;
+    if (rows.length === 0) return { queued, continued: false };
     const jobs = rows.map((r) =>
-      firstAttemptJob(
-        { appId, msgId: r.id, endpointId: endpoint.id, eventId: r.event_id, payload: r.payload },
-        1,
-      ),
+      firstAttemptJob({ appId, msgId: r.id, endpointId, eventId: r.event_id, payload: r.payload }, 1),
     );
     await enqueueOrFail(env, jobs);
-    total += jobs.length;
+    queued += jobs.length;
     cursor = rows[rows.length - 1]?.id ?? null;
-    if (rows.length < RECOVER_PAGE) break;
+    if (rows.length < limits.page) return { queued, continued: false };
   }
-  return total;
+  if (!cursor) return { queued, continued: false };
+  const rest: RecoverJob = {
+    kind: "recover",
+    appId,
+    endpointId,
+    since: range.since,
+    until: range.until,
+    cursor,
+  };
+  await enqueueOrFail(env, [rest]);
+  return { queued, continued: true };
 }
 
 export async function endpointStats(

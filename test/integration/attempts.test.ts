@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { DeliveryJob } from "../../src/delivery/jobs";
+import type { DeliveryJob, QueueJob, RecoverJob } from "../../src/delivery/jobs";
+import { recoverEndpoint } from "../../src/services/deliveries";
 import { api, createApp, json } from "../helpers";
 import { mockReceiver, runDeliveries, sentJobs, spySendBatch } from "./consumer-helpers";
 import { createEndpoint, createMessage, RECEIVER } from "./delivery-fixtures";
@@ -138,6 +140,32 @@ describe("attempt routes", () => {
         256 * 1024,
       );
     }
+  });
+
+  it("hands the rest of a large recovery to a recover job that the consumer continues", async () => {
+    const send = spySendBatch();
+    const app = await createApp();
+    const ep = await createEndpoint(app.id);
+    for (let i = 0; i < 7; i++) await createMessage(app.id);
+    const failed = sentJobs(send).map((m) => ({ ...(m.body as DeliveryJob), attempt: 7 }));
+    mockReceiver(() => new Response("", { status: 500 }));
+    await runDeliveries(failed);
+    send.mockClear();
+
+    const range = { since: Date.now() - 3_600_000, until: Date.now() + 1000 };
+    const first = await recoverEndpoint(env, app.id, ep.id, range, { page: 2, pagesPerRun: 2 });
+    expect(first).toEqual({ queued: 4, continued: true });
+    const afterFirst = sentJobs(send).map((m) => m.body as QueueJob);
+    const rest = afterFirst.find((j): j is RecoverJob => j.kind === "recover");
+    expect(rest).toMatchObject({ appId: app.id, endpointId: ep.id, ...range });
+
+    send.mockClear();
+    await runDeliveries([rest as RecoverJob]);
+    const replayed = [...afterFirst, ...sentJobs(send).map((m) => m.body as QueueJob)].filter(
+      (j): j is DeliveryJob => j.kind === "delivery",
+    );
+    expect(replayed.map((j) => j.msgId).sort()).toEqual(failed.map((j) => j.msgId).sort());
+    expect(replayed.every((j) => j.trigger === 1 && j.endpointId === ep.id)).toBe(true);
   });
 
   it("recovers an endpoint's failed deliveries since a time", async () => {

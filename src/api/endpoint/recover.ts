@@ -32,7 +32,8 @@ const route = createRoute({
   summary: "Recover Failed Webhooks",
   description:
     "Queues a new attempt (trigger type manual) of every delivery to this endpoint whose latest attempt " +
-    "failed, for messages created between `since` and `until` (default: now).",
+    "failed, for messages created between `since` and `until` (default: now). The first 10,000 are " +
+    "queued before the answer; the rest are queued in the background.",
   security,
   request: { params: appEndpointParams, body: jsonBody(RecoverIn) },
   responses: { 202: jsonResponse(RecoverOut, "The recovery was queued"), ...errorResponses },
@@ -47,8 +48,8 @@ export const registerRecoverEndpoint = (app: App) =>
     if (until <= since) throw invalid(["body", "until"], "must be after since");
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
-    await recoverEndpoint(c.env, application.id, endpoint, since, until);
-    // The deliveries are queued by the time this answers; "running" is Svix's status for that.
+    // Small recoveries are queued by the time this answers; larger ones go on in the consumer.
+    await recoverEndpoint(c.env, application.id, endpoint.id, { since, until });
     const taskId = `qtask_${newId("msg").slice(4)}`;
     return c.json(
       {
