@@ -66,6 +66,15 @@ export function payloadsByIds(db: D1Database, appId: string, ids: readonly strin
     .bind(appId, ...ids);
 }
 
+/** Those of these messages whose payload was expunged or purged (their jobs may still carry it inline). */
+export function expungedMessages(db: D1Database, appId: string, ids: readonly string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT id FROM messages WHERE app_id = ?1 AND id IN (${placeholders(ids.length)}) AND payload IS NULL`,
+    )
+    .bind(appId, ...ids);
+}
+
 /** Deliveries among these messages that already have an attempt row. */
 export function attemptedDeliveries(
   db: D1Database,

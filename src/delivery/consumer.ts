@@ -101,7 +101,10 @@ async function processDeliveries(
       const reason = `endpoint disabled: ${endpoint.disabled_reason ?? "disabled"}`;
       results.push(endedResult(msg, job, endpoint.url, reason, now));
     } else {
-      const payload = job.payload ?? stored?.payload ?? null;
+      // An expunged message is not sent, even from a job that still carries its payload inline.
+      const payload = data.expunged.has(messageKey(job.appId, job.msgId))
+        ? null
+        : (job.payload ?? stored?.payload ?? null);
       if (payload === null) {
         results.push(endedResult(msg, job, endpoint.url, "the message content was expunged", now));
         continue;

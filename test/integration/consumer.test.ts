@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DeliveryJob } from "../../src/delivery/jobs";
-import { createApp } from "../helpers";
+import { api, createApp } from "../helpers";
 import { mockReceiver, runDeliveries, runQueue, sentJobs, spySendBatch } from "./consumer-helpers";
 import { attemptRows, createEndpoint, createMessage, RECEIVER, SECRET } from "./delivery-fixtures";
 
@@ -226,6 +226,18 @@ describe("delivery consumer", () => {
     expect(receiver.requests).toHaveLength(1);
     const rows = await attemptRows(d.app.id, d.msg.id);
     expect(rows[1]).toMatchObject({ status: 2, response: "the message content was expunged" });
+  });
+
+  it("does not send an expunged message from a retry job that carries the payload inline", async () => {
+    const d = await delivery({}, { payload: { secret: "personal data" } });
+    expect(d.job.payload).toBeDefined();
+    const expunge = await api("DELETE", `/api/v1/app/${d.app.id}/msg/${d.msg.id}/content`);
+    expect(expunge.status).toBe(204);
+    const receiver = mockReceiver(() => new Response("", { status: 200 }));
+    await runDeliveries([{ ...d.job, attempt: 2 }]);
+    expect(receiver.requests).toHaveLength(0);
+    const [attempt] = await attemptRows(d.app.id, d.msg.id);
+    expect(attempt).toMatchObject({ status: 2, response: "the message content was expunged" });
   });
 
   it("re-delays a job whose notBefore is ahead, and refreshes it when queue retries run high", async () => {

@@ -13,8 +13,8 @@ const route = createRoute({
   tags: ["Message"],
   summary: "Delete message payload",
   description:
-    "Deletes the message's payload at once; the message and its attempts are kept. Later attempts of its " +
-    "deliveries fail, except those already queued with the payload inline (payloads up to 8 KB).",
+    "Deletes the message's payload at once; the message and its attempts are kept. Its pending " +
+    "deliveries end as failed instead of sending the payload, including queued retries.",
   security,
   request: { params: msgParams },
   responses: { ...noContent, 401: errorResponses[401], 404: errorResponses[404] },
