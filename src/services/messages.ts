@@ -119,47 +119,69 @@ export async function createMessage({
   input: MessageInput;
   idempotencyKey: string | null;
 }): Promise<{ message: MessageRow; created: boolean }> {
-  const db = env.DB;
   const config = getConfig(env);
   const payload = JSON.stringify(input.payload);
   if (byteLength(payload) > config.maxPayloadBytes) {
     throw new ApiError(413, "payload_too_large", `The payload exceeds ${config.maxPayloadBytes} bytes`);
   }
   const now = Date.now();
-  const keys: { kind: KeyKind; key: string }[] = [];
+  const keys: MessageKey[] = [];
   if (idempotencyKey) keys.push({ kind: "k", key: idempotencyKey });
   if (input.eventId) keys.push({ kind: "e", key: input.eventId });
   const channels = input.channels?.length ? input.channels : null;
-  const fields = {
+  const draft: DraftMessage = {
     event_type: input.eventType,
     event_id: input.eventId ?? null,
     channels: channels ? JSON.stringify(channels) : null,
     tags: input.tags?.length ? JSON.stringify(input.tags) : null,
     payload,
     expires_at: payloadExpiry(now, input.payloadRetentionPeriod),
+    created_at: now,
   };
 
-  if (!input.application && keys.length <= 1) {
-    const id = newId("msg", now);
-    const results = await db.batch<{ app_id: string; destinations: string }>(
-      fastIngestStatements(
-        db,
-        { appIdOrUid, key: keys[0] ?? null, message: { ...fields, id, created_at: now } },
-        now,
-      ),
-    );
-    const inserted = results[results.length - 1]?.results[0];
-    if (inserted) {
-      const message: MessageRow = { ...fields, id, created_at: now, ...inserted };
-      const destinations = parseJson<string[]>(inserted.destinations, []);
-      if (destinations.length > 0) await enqueueDeliveries(env, deliveryJobs(message, destinations, 0));
-      return { message, created: true };
-    }
-    // Nothing written: an unknown application, a schema to validate, or a repeated key.
+  const result =
+    (!input.application && keys.length <= 1
+      ? await insertInOneRoundTrip(env.DB, appIdOrUid, draft, keys[0] ?? null)
+      : null) ?? (await insertAfterChecks(env.DB, appIdOrUid, input, draft, keys));
+  if (result.created) {
+    const destinations = parseJson<string[]>(result.message.destinations, []);
+    if (destinations.length > 0) await enqueueDeliveries(env, deliveryJobs(result.message, destinations, 0));
   }
+  return result;
+}
 
+type MessageKey = { kind: KeyKind; key: string };
+type DraftMessage = Omit<MessageRow, "app_id" | "id" | "destinations">;
+type Created = { message: MessageRow; created: boolean };
+
+/**
+ * The common case in one D1 round trip (src/db/message-ingest.ts). Null when it wrote nothing
+ * and the checks must decide: an unknown application, a schema to validate, or a repeated key.
+ */
+async function insertInOneRoundTrip(
+  db: D1Database,
+  appIdOrUid: string,
+  draft: DraftMessage,
+  key: MessageKey | null,
+): Promise<Created | null> {
+  const id = newId("msg", draft.created_at);
+  const results = await db.batch<{ app_id: string; destinations: string }>(
+    fastIngestStatements(db, { appIdOrUid, key, message: { ...draft, id } }, draft.created_at),
+  );
+  const inserted = results[results.length - 1]?.results[0];
+  return inserted ? { message: { ...draft, id, ...inserted }, created: true } : null;
+}
+
+/** The general path: application (created from MessageIn.application if need be), keys, schema, then insert. */
+async function insertAfterChecks(
+  db: D1Database,
+  appIdOrUid: string,
+  input: MessageInput,
+  draft: DraftMessage,
+  keys: MessageKey[],
+): Promise<Created> {
+  const now = draft.created_at;
   const app = await resolveApplication(db, appIdOrUid, input);
-
   const [schemaResult, endpointResult, ...keyResults] = await db.batch<Record<string, unknown>>([
     eventTypeSchemas(db, input.eventType),
     enabledEndpointFilters(db, app.id),
@@ -184,16 +206,16 @@ export async function createMessage({
     }
   }
 
+  const channels = parseJson<string[] | null>(draft.channels, null);
   const endpoints = (endpointResult?.results ?? []) as unknown as FanoutEndpoint[];
   const destinations = endpoints
     .filter((ep) => endpointMatches(ep, input.eventType, channels))
     .map((ep) => ep.id);
   const message: MessageRow = {
-    ...fields,
+    ...draft,
     app_id: app.id,
     id: newId("msg", now),
     destinations: JSON.stringify(destinations),
-    created_at: now,
   };
   try {
     await db.batch([
@@ -224,8 +246,6 @@ export async function createMessage({
     if (!winner) throw err;
     return { message: winner, created: false };
   }
-
-  if (destinations.length > 0) await enqueueDeliveries(env, deliveryJobs(message, destinations, 0));
   return { message, created: true };
 }
 
