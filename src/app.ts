@@ -7,9 +7,9 @@ import { registerRoutes } from "./api/routes";
 import { getConfig } from "./config";
 import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
 import { bearerAuth } from "./security/auth";
+import type { App, AppEnv } from "./types";
 
-export type AppEnv = { Bindings: Env };
-export type App = OpenAPIHono<AppEnv>;
+export type { App, AppEnv } from "./types";
 
 const LOC_NAMES: Record<string, string> = {
   json: "body",

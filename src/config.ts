@@ -7,8 +7,16 @@ export interface Config {
   maxPayloadBytes: number;
   disableAfterMs: number;
   operationalWebhookUrl: string | null;
+  /** Log shards per application (LOG_SHARDS): may be raised, never lowered (ids name their shard). */
+  logShards: number;
+  /** The log object's outbox re-enqueues a lost delivery within this time (OUTBOX_RECOVERY_SECONDS). */
+  outboxRecoveryMs: number;
+  /** Messages, keys and attempts are deleted this long after their message (LOG_RETENTION_DAYS). */
+  logRetentionMs: number;
 }
 
+/** Shards are named by two base62 characters in message ids (src/lib/ids.ts). */
+const MAX_LOG_SHARDS = 3844;
 const DEFAULT_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 const cache = new WeakMap<object, Config>();
 
@@ -44,6 +52,9 @@ export function getConfig(env: Env): Config {
       maxPayloadBytes: positiveInt(env.MAX_PAYLOAD_BYTES, 256 * 1024),
       disableAfterMs: disableAfterMs(env),
       operationalWebhookUrl: env.OPERATIONAL_WEBHOOK_URL?.trim() || null,
+      logShards: Math.min(positiveInt(env.LOG_SHARDS, 1), MAX_LOG_SHARDS),
+      outboxRecoveryMs: positiveInt(env.OUTBOX_RECOVERY_SECONDS, 60) * 1000,
+      logRetentionMs: positiveInt(env.LOG_RETENTION_DAYS, 90) * 86_400_000,
     };
     cache.set(env, config);
   }

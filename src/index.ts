@@ -1,10 +1,10 @@
 import { createApp } from "./app";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import { handleDeadLetters } from "./delivery/dead-letter";
-import type { QueueJob } from "./delivery/jobs";
-import { runScheduled } from "./scheduled";
+import type { QueueJob } from "./queue/jobs";
 
 export { EndpointState } from "./endpoint-state/endpoint-state";
+export { AppLog } from "./log/app-log";
 
 const app = createApp();
 const DEAD_LETTER_QUEUE = "edgehook-deliveries-dlq";
@@ -15,8 +15,5 @@ export default {
   async queue(batch, env, _ctx) {
     if (batch.queue === DEAD_LETTER_QUEUE) await handleDeadLetters(batch, env);
     else await handleDeliveryBatch(batch, env);
-  },
-  async scheduled(controller, env, _ctx) {
-    await runScheduled(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, QueueJob>;

@@ -1,4 +1,4 @@
-import type { App } from "../app";
+import type { App } from "../types";
 import { registerAttemptRoutes } from "./attempt";
 import { registerListEndpointMessages } from "./endpoint/messages";
 import { registerRecoverEndpoint } from "./endpoint/recover";

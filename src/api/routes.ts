@@ -1,5 +1,6 @@
-import type { App } from "../app";
+import type { App } from "../types";
 import { registerApplicationRoutes } from "./application";
+import { registerBackgroundTaskRoutes } from "./background-task";
 import { registerEndpointRoutes } from "./endpoint";
 import { registerDeliveryRoutes } from "./endpoint-delivery";
 import { registerEventTypeRoutes } from "./event-type";
@@ -12,4 +13,5 @@ export function registerRoutes(app: App) {
   registerEventTypeRoutes(app);
   registerEndpointRoutes(app);
   registerDeliveryRoutes(app);
+  registerBackgroundTaskRoutes(app);
 }

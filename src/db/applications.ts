@@ -18,6 +18,11 @@ export function getApplication(db: D1Database, idOrUid: string): Promise<Applica
     .first<ApplicationRow>();
 }
 
+/** An application by id only (a log object knows its application's id). */
+export function getApplicationById(db: D1Database, id: string): Promise<ApplicationRow | null> {
+  return db.prepare(`SELECT ${COLUMNS} FROM applications WHERE id = ?1`).bind(id).first<ApplicationRow>();
+}
+
 export async function listApplications(
   db: D1Database,
   opts: { where: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
@@ -43,12 +48,12 @@ export function updateApplication(db: D1Database, row: ApplicationRow): D1Prepar
     .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.updated_at);
 }
 
-/** Deletes an application and everything it owns, in one transaction. */
+/**
+ * Deletes an application and its endpoints: two statements on two small tables. Its messages
+ * and attempts live in its log objects, which the caller destroys.
+ */
 export async function deleteApplication(db: D1Database, appId: string): Promise<void> {
   await db.batch([
-    db.prepare("DELETE FROM attempts WHERE app_id = ?1").bind(appId),
-    db.prepare("DELETE FROM message_keys WHERE app_id = ?1").bind(appId),
-    db.prepare("DELETE FROM messages WHERE app_id = ?1").bind(appId),
     db.prepare("DELETE FROM endpoints WHERE app_id = ?1").bind(appId),
     db.prepare("DELETE FROM applications WHERE id = ?1").bind(appId),
   ]);

@@ -32,6 +32,15 @@ export function getEndpoint(db: D1Database, appId: string, idOrUid: string): Pro
     .first<EndpointRow>();
 }
 
+/** Every endpoint of an application: a log object's copy of its fan-out and delivery settings. */
+export async function listAppEndpoints(db: D1Database, appId: string): Promise<EndpointRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = ?1`)
+    .bind(appId)
+    .all<EndpointRow>();
+  return results;
+}
+
 export async function listEndpoints(
   db: D1Database,
   appId: string,
@@ -83,10 +92,7 @@ export function updateEndpoint(db: D1Database, row: EndpointRow): D1PreparedStat
     .bind(row.app_id, row.id, ...settingValues(row), row.updated_at);
 }
 
-/** Deletes an endpoint and its attempts, in one transaction. */
-export async function deleteEndpoint(db: D1Database, appId: string, endpointId: string): Promise<void> {
-  await db.batch([
-    db.prepare("DELETE FROM attempts WHERE app_id = ?1 AND endpoint_id = ?2").bind(appId, endpointId),
-    db.prepare("DELETE FROM endpoints WHERE app_id = ?1 AND id = ?2").bind(appId, endpointId),
-  ]);
+/** Deletes an endpoint row; its attempts live in the log objects, which forget them in the background. */
+export function deleteEndpoint(db: D1Database, appId: string, endpointId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM endpoints WHERE app_id = ?1 AND id = ?2").bind(appId, endpointId);
 }

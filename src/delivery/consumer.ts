@@ -1,149 +1,192 @@
-import { insertAttempt } from "../db/attempts";
+import { getConfig } from "../config";
+import { configChanged, logRef } from "../log/client";
+import type { ClaimResult, Ident, RecordReport } from "../log/protocol";
 import { emitOperational, endpointDisabledEvent, type OperationalEvent } from "../operational/events";
-import { recoverEndpoint } from "../services/deliveries";
+import {
+  type DeliveriesJob,
+  type DeliveryJob,
+  type OperationalJob,
+  type QueueJob,
+  toDeliveryJob,
+} from "../queue/jobs";
 import { deliverGroups, type EndpointGroup } from "./deliver";
-import type { DeliveryJob, OperationalJob, QueueJob, RecoverJob } from "./jobs";
-import { deliveryKey, endpointKey, isFirstScheduled, loadBatchData, messageKey } from "./load";
 import { operationalResults } from "./operational";
-import { deferredResult, endedResult, type Result } from "./outcome";
+import { type DeliveryResult, deferredResult, endedResult } from "./outcome";
+import { MAX_CONNECTIONS } from "./pool";
 import { settle } from "./settle";
 
-/** Retry delay after an infrastructure failure (D1 unavailable): nothing was recorded. */
-const INFRA_RETRY_SECONDS = 10;
+/** Retry delay of a queue message whose log object could not be reached. */
+const LOG_UNAVAILABLE_SECONDS = 10;
 
-const acked = (msg: Message<QueueJob>, job: QueueJob): Result => ({
-  ...deferredResult(msg, job, 0),
-  next: { kind: "ack" },
-});
+/** The deliveries of one log object in this batch: its queue messages and their jobs. */
+interface LogBatch {
+  ident: Ident;
+  messages: Message<QueueJob>[];
+  jobs: DeliveryJob[];
+  claim?: ClaimResult;
+}
 
 /**
- * The deliveries queue consumer: ONE D1 read batch, the sends, ONE D1 write batch (every
- * attempt row and endpoint update of the queue batch), then each message acked or retried on
- * its own. Operational webhooks in the same batch are sent afterwards.
+ * The deliveries queue consumer. Per log object (application shard): ONE claim call (which
+ * jobs may send, with their payloads and endpoint settings), then the sends of the whole batch
+ * grouped by endpoint, then ONE record call with every outcome. A log object that fails
+ * affects only its own queue messages, which are retried; a job whose attempt was recorded is
+ * dropped by the next claim, so a retried message sends nothing twice.
  */
 export async function handleDeliveryBatch(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
-  const now = Date.now();
-  const early: Result[] = [];
-  const deliveries: { msg: Message<QueueJob>; job: DeliveryJob }[] = [];
+  const logs = new Map<string, LogBatch>();
   const operational: { msg: Message<QueueJob>; job: OperationalJob }[] = [];
-  const recoveries: { msg: Message<QueueJob>; job: RecoverJob }[] = [];
-  const seen = new Set<string>();
   for (const msg of batch.messages) {
     const job = msg.body;
     if (job?.kind === "operational") operational.push({ msg, job });
-    else if (job?.kind === "recover") recoveries.push({ msg, job });
-    else if (job?.kind !== "delivery") {
+    else if (job?.kind === "deliveries" && Array.isArray(job.refs)) addToLog(logs, msg, job);
+    else {
       console.error("dropping a queue message that is not a job", msg.id);
       msg.ack();
-    } else if (job.notBefore !== undefined && job.notBefore > now + 1000) {
-      early.push(deferredResult(msg, job, (job.notBefore - now) / 1000));
-    } else {
-      // The same job twice in one batch (a sweeper copy next to its original): send it once.
-      const key = `${deliveryKey(job.appId, job.msgId, job.endpointId)}/${job.trigger}/${job.attempt}`;
-      if (seen.has(key)) early.push(acked(msg, job));
-      else {
-        seen.add(key);
-        deliveries.push({ msg, job });
-      }
     }
   }
-  await processDeliveries(env, deliveries, early);
+  if (logs.size > 0) await processDeliveries(env, [...logs.values()]);
   if (operational.length > 0) await settle(env.DELIVERIES, await operationalResults(env, operational));
-  for (const { msg, job } of recoveries) await continueRecovery(env, msg, job);
 }
 
-/** The next run of a large endpoint recovery (see recoverEndpoint); retried as a whole if it fails. */
-async function continueRecovery(env: Env, msg: Message<QueueJob>, job: RecoverJob): Promise<void> {
-  try {
-    await recoverEndpoint(env, job.appId, job.endpointId, job);
-    msg.ack();
-  } catch (err) {
-    // Re-queueing a page twice only repeats manual attempts (at-least-once); losing it would not.
-    console.error("endpoint recovery run failed; retrying", err instanceof Error ? err.message : err);
-    msg.retry({ delaySeconds: INFRA_RETRY_SECONDS });
+function addToLog(logs: Map<string, LogBatch>, msg: Message<QueueJob>, job: DeliveriesJob): void {
+  const key = `${job.appId}:${job.shard}`;
+  let log = logs.get(key);
+  if (!log) {
+    log = { ident: { appId: job.appId, shard: job.shard }, messages: [], jobs: [] };
+    logs.set(key, log);
   }
+  log.messages.push(msg);
+  for (const ref of job.refs) log.jobs.push(toDeliveryJob(job, ref));
 }
 
-async function processDeliveries(
-  env: Env,
-  deliveries: { msg: Message<QueueJob>; job: DeliveryJob }[],
-  early: Result[],
-): Promise<void> {
-  const db = env.DB;
+/** How long a claimed delivery stays leased: the batch's sends at 6 at a time, with margin. */
+function leaseMs(env: Env, jobs: number): number {
+  return (Math.ceil(jobs / MAX_CONNECTIONS) + 2) * getConfig(env).deliveryTimeoutMs;
+}
+
+async function processDeliveries(env: Env, logs: LogBatch[]): Promise<void> {
+  const total = logs.reduce((n, l) => n + l.jobs.length, 0);
+  const claimed = await Promise.all(
+    logs.map(async (log) => {
+      const ref = logRef(env, log.ident.appId, log.ident.shard);
+      try {
+        log.claim = await ref.stub.claim(log.ident, log.jobs.map(toRef), leaseMs(env, total));
+        return log;
+      } catch (err) {
+        console.error(
+          "log object claim failed; retrying its messages",
+          log.ident.appId,
+          err instanceof Error ? err.message : err,
+        );
+        for (const m of log.messages) m.retry({ delaySeconds: LOG_UNAVAILABLE_SECONDS });
+        return null;
+      }
+    }),
+  );
+  const live = claimed.filter(
+    (l): l is LogBatch & { claim: ClaimResult } => l !== null && l.claim !== undefined,
+  );
   const now = Date.now();
-  let data: Awaited<ReturnType<typeof loadBatchData>>;
-  try {
-    data = await loadBatchData(
-      db,
-      deliveries.map((d) => d.job),
-    );
-  } catch (err) {
-    console.error("delivery batch read failed; retrying", err instanceof Error ? err.message : err);
-    for (const { msg } of deliveries) msg.retry({ delaySeconds: INFRA_RETRY_SECONDS });
-    return settle(env.DELIVERIES, early);
-  }
-  const results = [...early];
+  const early = new Map<LogBatch, DeliveryResult[]>();
   const groups = new Map<string, EndpointGroup>();
-  for (const { msg, job } of deliveries) {
-    const endpoint = data.endpoints.get(endpointKey(job.appId, job.endpointId));
-    const app = data.apps.get(job.appId);
-    const stored = data.payloads.get(messageKey(job.appId, job.msgId));
-    if (!endpoint || !app || (job.payload === undefined && !stored)) {
-      // Deleted since (endpoint, application or message): nothing left to deliver to or from.
-      results.push(acked(msg, job));
-    } else if (
-      isFirstScheduled(job) &&
-      data.attempted.has(deliveryKey(job.appId, job.msgId, job.endpointId))
-    ) {
-      // A sweeper copy whose original was already attempted: the original owns the delivery.
-      results.push(acked(msg, job));
-    } else if (endpoint.disabled) {
-      const reason = `endpoint disabled: ${endpoint.disabled_reason ?? "disabled"}`;
-      results.push(endedResult(msg, job, endpoint.url, reason, now));
-    } else {
-      // An expunged message is not sent, even from a job that still carries its payload inline.
-      const payload = data.expunged.has(messageKey(job.appId, job.msgId))
-        ? null
-        : (job.payload ?? stored?.payload ?? null);
-      if (payload === null) {
-        results.push(endedResult(msg, job, endpoint.url, "the message content was expunged", now));
-        continue;
+  for (const log of live) {
+    const results: DeliveryResult[] = [];
+    early.set(log, results);
+    log.jobs.forEach((job, i) => {
+      const verdict = log.claim.verdicts[i];
+      if (!verdict || verdict.kind === "drop" || !log.claim.app) return;
+      if (verdict.kind === "defer") {
+        results.push(deferredResult(job, verdict.delayMs / 1000));
+        return;
       }
-      const withEvent = job.eventId === undefined && stored ? { ...job, eventId: stored.event_id } : job;
-      const key = endpointKey(job.appId, job.endpointId);
-      let group = groups.get(key);
-      if (!group) {
-        group = { app, endpoint, works: [] };
-        groups.set(key, group);
+      const { endpoint } = verdict;
+      const withEvent = { ...job, eventId: verdict.eventId };
+      if (endpoint.disabled) {
+        results.push(
+          endedResult(
+            withEvent,
+            endpoint.url,
+            `endpoint disabled: ${endpoint.disabled_reason ?? "disabled"}`,
+            now,
+          ),
+        );
+      } else if (verdict.payload === null) {
+        // An expunged or expired payload is never sent.
+        results.push(endedResult(withEvent, endpoint.url, "the message content was expunged", now));
+      } else {
+        const key = `${log.ident.appId}/${endpoint.id}`;
+        let group = groups.get(key);
+        if (!group) {
+          group = { app: log.claim.app, endpoint, works: [] };
+          groups.set(key, group);
+        }
+        group.works.push({ job: withEvent, payload: verdict.payload });
       }
-      group.works.push({ msg, job: withEvent, payload });
-    }
+    });
   }
 
-  const sent = await deliverGroups(env, db, [...groups.values()], now);
-  results.push(...sent.results);
-  const attemptStmts = results.flatMap((r) => (r.attempt ? [insertAttempt(db, r.attempt)] : []));
-  const statements = [...attemptStmts, ...sent.updates, ...sent.disables.map((d) => d.stmt)];
-  let written: D1Result[] = [];
-  try {
-    if (statements.length > 0) written = await db.batch(statements);
-  } catch (err) {
-    // Nothing was recorded: send again later (at-least-once) rather than lose the attempts.
-    console.error(
-      "delivery batch write failed; retrying the batch",
-      err instanceof Error ? err.message : err,
-    );
-    for (const r of results) r.msg.retry({ delaySeconds: INFRA_RETRY_SECONDS });
-    return;
+  const sent = await deliverGroups(env, [...groups.values()], now);
+  const byLog = new Map<string, DeliveryResult[]>();
+  for (const r of sent.results) {
+    const key = `${r.job.appId}:${r.job.shard}`;
+    byLog.set(key, [...(byLog.get(key) ?? []), r]);
   }
-  await settle(env.DELIVERIES, results);
-
-  const events: OperationalEvent[] = results.flatMap((r) => r.events);
-  sent.disables.forEach((d, i) => {
-    // Announce only the write that flipped the endpoint to disabled (a racing batch may repeat it).
-    if ((written[statements.length - sent.disables.length + i]?.meta.changes ?? 0) === 0) return;
-    const { app, endpoint } = d.group;
-    events.push(endpointDisabledEvent(app, endpoint, d.verdict.failingSince ?? Date.now()));
-  });
+  // Health changes written to D1 reach every shard's copy before the outcomes are recorded.
+  await Promise.all(
+    [...sent.changedApps].map((appId) =>
+      configChanged(env, appId).catch((err) =>
+        console.error("config change not announced", appId, String(err)),
+      ),
+    ),
+  );
+  const events: OperationalEvent[] = [];
+  await Promise.all(
+    live.map(async (log) => {
+      const results = [
+        ...(early.get(log) ?? []),
+        ...(byLog.get(`${log.ident.appId}:${log.ident.shard}`) ?? []),
+      ];
+      if (await recordResults(env, log, results)) events.push(...results.flatMap((r) => r.events));
+    }),
+  );
+  for (const { group, verdict } of sent.disabled) {
+    events.push(endpointDisabledEvent(group.app, group.endpoint, verdict.failingSince ?? Date.now()));
+  }
   await emitOperational(env, events);
 }
+
+/** One record call per log object; its queue messages are acked only once it succeeded. */
+async function recordResults(env: Env, log: LogBatch, results: DeliveryResult[]): Promise<boolean> {
+  const report: RecordReport = { attempts: [], deferred: [], released: [] };
+  for (const r of results) {
+    if (r.attempt)
+      report.attempts.push({ row: r.attempt, retryDelaySeconds: r.retryDelaySeconds, n: r.job.attempt + 1 });
+    else if (r.deferSeconds !== null)
+      report.deferred.push({ ref: toRef(r.job), delaySeconds: r.deferSeconds });
+    else report.released.push(toRef(r.job));
+  }
+  try {
+    const ref = logRef(env, log.ident.appId, log.ident.shard);
+    await ref.stub.record(log.ident, report);
+  } catch (err) {
+    // Not recorded: the messages come back; their deliveries are claimable again (at-least-once).
+    console.error(
+      "log object record failed; retrying its messages",
+      log.ident.appId,
+      err instanceof Error ? err.message : err,
+    );
+    for (const m of log.messages) m.retry({ delaySeconds: LOG_UNAVAILABLE_SECONDS });
+    return false;
+  }
+  for (const m of log.messages) m.ack();
+  return true;
+}
+
+const toRef = (job: DeliveryJob) => ({
+  m: job.msgId,
+  e: job.endpointId,
+  p: job.prev,
+  n: job.attempt,
+  t: job.trigger,
+});

@@ -1,56 +1,20 @@
-import { insertAttempt, STATUS } from "../db/attempts";
-import { chunk, type EndpointRow, endpointsByIds, MAX_BINDS } from "../db/delivery-reads";
-import type { QueueJob } from "./jobs";
-import { endpointKey } from "./load";
-import { attemptRow } from "./outcome";
+import type { QueueJob } from "../queue/jobs";
 
 /**
- * The dead-letter queue's consumer: a job that exhausted the queue's own retries (the
- * consumer kept failing on it) is recorded as a failed delivery, with the reason, so that it
- * shows in the attempt log and can be resent, instead of vanishing.
+ * The dead-letter queue's consumer. A delivery job lands here when the consumer failed on it
+ * max_retries times (its log object kept failing). Nothing is lost by acking it: the log
+ * object is the outbox and hands every delivery that was committed and not attempted, and
+ * every retry whose time has come, to the queue again from its alarm. The job is logged for
+ * the operator and acked, so that the dead-letter queue never fills.
  */
-export async function handleDeadLetters(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
-  const db = env.DB;
-  const deliveries = batch.messages.flatMap((msg) =>
-    msg.body?.kind === "delivery" ? [{ msg, job: msg.body }] : [],
-  );
+export async function handleDeadLetters(batch: MessageBatch<QueueJob>, _env: Env): Promise<void> {
   for (const msg of batch.messages) {
-    if (msg.body?.kind !== "delivery") {
-      console.error("dead-lettered queue message dropped", msg.body?.kind ?? "unknown", msg.id);
-      msg.ack();
-    }
-  }
-  if (deliveries.length === 0) return;
-  try {
-    const byApp = new Map<string, Set<string>>();
-    for (const { job } of deliveries)
-      byApp.set(job.appId, (byApp.get(job.appId) ?? new Set()).add(job.endpointId));
-    const reads = [...byApp].flatMap(([appId, ids]) =>
-      chunk([...ids], MAX_BINDS - 1).map((part) => endpointsByIds(db, appId, part)),
-    );
-    const endpoints = new Map<string, EndpointRow>();
-    for (const result of await db.batch<EndpointRow>(reads)) {
-      for (const ep of result.results) endpoints.set(endpointKey(ep.app_id, ep.id), ep);
-    }
-    const now = Date.now();
-    const rows = deliveries.flatMap(({ job }) => {
-      const ep = endpoints.get(endpointKey(job.appId, job.endpointId));
-      if (!ep) return [];
-      const reason = "dead-lettered: the job exhausted the delivery queue's retries";
-      return [
-        attemptRow(job, ep.url, now, {
-          status: STATUS.fail,
-          code: 0,
-          response: reason,
-          durationMs: 0,
-          nextAttemptAt: null,
-        }),
-      ];
-    });
-    if (rows.length > 0) await db.batch(rows.map((row) => insertAttempt(db, row)));
-    for (const { msg } of deliveries) msg.ack();
-  } catch (err) {
-    console.error("dead-letter batch not recorded; retrying", err instanceof Error ? err.message : err);
-    for (const { msg } of deliveries) msg.retry({ delaySeconds: 30 });
+    const job = msg.body;
+    const what =
+      job?.kind === "deliveries"
+        ? `${job.refs.length} deliveries of ${job.appId} (shard ${job.shard})`
+        : (job?.kind ?? "unknown job");
+    console.error("dead-lettered queue message: the log object's outbox will re-enqueue it", what, msg.id);
+    msg.ack();
   }
 }

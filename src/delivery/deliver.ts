@@ -1,5 +1,4 @@
 import { getConfig } from "../config";
-import type { AppThrottle } from "../db/delivery-reads";
 import { disableEndpoint, setFailingSince } from "../db/delivery-writes";
 import type { EndpointRow } from "../db/endpoints";
 import {
@@ -9,19 +8,21 @@ import {
   needsHealthReport,
   reportHealth,
 } from "../endpoint-state/client";
+import type { AppThrottle } from "../log/protocol";
+import type { DeliveryJob } from "../queue/jobs";
 import { activeSecrets, decryptJson, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
-import type { DeliveryJob, QueueJob } from "./jobs";
-import { deferredResult, endAsFailed, endedResult, type Result, sentResult } from "./outcome";
+import { type DeliveryResult, deferredResult, endAsFailed, endedResult, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { type SendResult, sendWebhook } from "./send";
 import { webhookHeaders } from "./sign";
 
-// Sends one queue batch's deliveries, grouped by endpoint: per endpoint the URL re-check,
-// one permit request and one health report; across endpoints one pool of at most 6
-// connections.
+// Sends one queue batch's deliveries, grouped by endpoint: per endpoint the URL re-check, one
+// permit request and one health report; across endpoints one pool of at most 6 connections.
+// What goes wrong with one endpoint (its state object throws, its D1 update fails) stays with
+// that endpoint's deliveries: the others' results are never thrown away.
+
 export interface Work {
-  msg: Message<QueueJob>;
   job: DeliveryJob;
   /** The payload (JSON text) to send. */
   payload: string;
@@ -33,31 +34,33 @@ export interface EndpointGroup {
   works: Work[];
 }
 
-/** An endpoint whose verdict disabled it: written with the batch, announced after the commit. */
-export interface DisableUpdate {
+/** An endpoint this batch disabled (410, or failing for the whole window). */
+export interface Disabled {
   group: EndpointGroup;
   verdict: HealthVerdict;
-  stmt: D1PreparedStatement;
 }
 
 export interface GroupsOutcome {
-  results: Result[];
-  updates: D1PreparedStatement[];
-  disables: DisableUpdate[];
+  results: DeliveryResult[];
+  disabled: Disabled[];
+  /** Applications whose endpoint rows the batch changed in D1 (their log objects re-read them). */
+  changedApps: Set<string>;
 }
+
+/** Retry delay for deliveries whose permits could not be asked for (the endpoint's object failed). */
+const PERMITS_UNAVAILABLE_SECONDS = 10;
 
 interface Prepared {
   group: EndpointGroup;
   traffic: EndpointTraffic;
   send: Work[];
-  results: Result[];
+  results: DeliveryResult[];
   secrets: string[] | null;
   headers: Record<string, string> | null;
 }
 
 async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Prepared> {
   const { app, endpoint, works } = group;
-  const config = getConfig(env);
   const traffic: EndpointTraffic = {
     appId: app.id,
     endpointId: endpoint.id,
@@ -65,20 +68,25 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
     failingSince: endpoint.failing_since,
   };
   const prepared: Prepared = { group, traffic, send: [], results: [], secrets: null, headers: null };
-  const check = checkDestinationUrl(endpoint.url, { allowPrivate: config.allowPrivateDestinations });
+  const check = checkDestinationUrl(endpoint.url, { allowPrivate: getConfig(env).allowPrivateDestinations });
   if (!check.ok) {
     // Not retried: the URL will not become acceptable by waiting.
-    prepared.results = works.map((w) =>
-      endedResult(w.msg, w.job, endpoint.url, `refused: ${check.reason}`, now),
-    );
+    prepared.results = works.map((w) => endedResult(w.job, endpoint.url, `refused: ${check.reason}`, now));
     return prepared;
   }
-  const permits = await acquirePermits(env, traffic, works.length, now);
-  prepared.send = works.slice(0, permits.granted);
-  works.slice(permits.granted).forEach((w, i) => {
-    const delayMs = Math.max(1000, permits.retryAfterMs + i * permits.spacingMs);
-    prepared.results.push(deferredResult(w.msg, w.job, Math.ceil(delayMs / 1000)));
-  });
+  try {
+    const permits = await acquirePermits(env, traffic, works.length, now);
+    prepared.send = works.slice(0, permits.granted);
+    works.slice(permits.granted).forEach((w, i) => {
+      const delayMs = Math.max(1000, permits.retryAfterMs + i * permits.spacingMs);
+      prepared.results.push(deferredResult(w.job, delayMs / 1000));
+    });
+  } catch (err) {
+    // The endpoint's state object failed: this endpoint's deliveries wait, nothing is sent.
+    console.error("endpoint permits unavailable", endpoint.id, err instanceof Error ? err.message : err);
+    prepared.results = works.map((w) => deferredResult(w.job, PERMITS_UNAVAILABLE_SECONDS));
+    return prepared;
+  }
   if (prepared.send.length > 0) {
     try {
       prepared.secrets = activeSecrets(
@@ -126,12 +134,53 @@ async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendR
   return { sent, startedAt };
 }
 
-export async function deliverGroups(
-  env: Env,
-  db: D1Database,
-  groups: EndpointGroup[],
-  now: number,
-): Promise<GroupsOutcome> {
+function healthOf(results: DeliveryResult[]) {
+  const report = { successes: 0, failures: 0, gone: false };
+  for (const r of results) {
+    if (!r.outcome) {
+      if (r.attempt) report.failures++;
+      continue;
+    }
+    if (r.outcome.kind === "success") report.successes++;
+    else report.failures++;
+    if (r.outcome.kind === "gone") report.gone = true;
+  }
+  return report;
+}
+
+/** Reports the endpoint's outcomes and applies the verdict; a failure here costs only the report. */
+async function settleHealth(env: Env, p: Prepared, out: GroupsOutcome): Promise<void> {
+  const { app, endpoint } = p.group;
+  const report = healthOf(p.results);
+  if (!needsHealthReport(p.traffic, report)) {
+    out.results.push(...p.results);
+    return;
+  }
+  try {
+    const verdict = await reportHealth(env, p.traffic, report, Date.now());
+    if (verdict.disable) {
+      const reason = verdict.reason ?? "disabled";
+      const now = Date.now();
+      const res = await disableEndpoint(env.DB, app.id, endpoint.id, reason, verdict.failingSince, now).run();
+      out.changedApps.add(app.id);
+      // Announce only the write that flipped the endpoint to disabled (a racing batch may repeat it).
+      if ((res.meta.changes ?? 0) > 0) out.disabled.push({ group: p.group, verdict });
+      out.results.push(
+        ...p.results.map((r) => endAsFailed(r, endpoint.url, `endpoint disabled: ${reason}`, now)),
+      );
+      return;
+    }
+    if (verdict.failingSince !== endpoint.failing_since) {
+      await setFailingSince(env.DB, app.id, endpoint.id, verdict.failingSince).run();
+      out.changedApps.add(app.id);
+    }
+  } catch (err) {
+    console.error("endpoint health not updated", endpoint.id, err instanceof Error ? err.message : err);
+  }
+  out.results.push(...p.results);
+}
+
+export async function deliverGroups(env: Env, groups: EndpointGroup[], now: number): Promise<GroupsOutcome> {
   const schedule = getConfig(env).retryScheduleSeconds;
   const prepared = await Promise.all(groups.map((g) => prepare(env, g, now)));
   const tasks = prepared.flatMap((p) => p.send.map((work) => ({ p, work })));
@@ -139,58 +188,18 @@ export async function deliverGroups(
   tasks.forEach(({ p, work }, i) => {
     const s = sent[i];
     if (!s) return;
-    const { app, endpoint } = p.group;
     p.results.push(
       sentResult({
-        msg: work.msg,
         job: work.job,
-        app,
-        endpoint,
+        app: p.group.app,
+        url: p.group.endpoint.url,
         sent: s.sent,
         startedAt: s.startedAt,
         schedule,
       }),
     );
   });
-
-  const outcome: GroupsOutcome = { results: [], updates: [], disables: [] };
-  await Promise.all(
-    prepared.map(async (p) => {
-      const { results } = p;
-      const report = { successes: 0, failures: 0, gone: false };
-      for (const r of results) {
-        if (!r.outcome) {
-          if (r.attempt) report.failures++;
-          continue;
-        }
-        if (r.outcome.kind === "success") report.successes++;
-        else report.failures++;
-        if (r.outcome.kind === "gone") report.gone = true;
-      }
-      let verdict: HealthVerdict | null = null;
-      if (needsHealthReport(p.traffic, report))
-        verdict = await reportHealth(env, p.traffic, report, Date.now());
-      const { app, endpoint } = p.group;
-      if (verdict?.disable) {
-        const reason = verdict.reason ?? "disabled";
-        const stmt = disableEndpoint(db, app.id, endpoint.id, reason, verdict.failingSince, Date.now());
-        outcome.disables.push({ group: p.group, verdict, stmt });
-        for (const r of results) {
-          if (r.next.kind === "defer" && r.job.kind === "delivery") {
-            outcome.results.push(
-              endedResult(r.msg, r.job, endpoint.url, `endpoint disabled: ${reason}`, Date.now()),
-            );
-          } else {
-            outcome.results.push(endAsFailed(r, `endpoint disabled: ${reason}`));
-          }
-        }
-        return;
-      }
-      if (verdict && verdict.failingSince !== endpoint.failing_since) {
-        outcome.updates.push(setFailingSince(db, app.id, endpoint.id, verdict.failingSince));
-      }
-      outcome.results.push(...results);
-    }),
-  );
-  return outcome;
+  const out: GroupsOutcome = { results: [], disabled: [], changedApps: new Set() };
+  await Promise.all(prepared.map((p) => settleHealth(env, p, out)));
+  return out;
 }

@@ -1,11 +1,11 @@
 import { getConfig } from "../config";
 import { checkDestinationUrl } from "../security/url-guard";
 import { classifyResponse } from "./classify";
-import type { OperationalJob, QueueJob } from "./jobs";
-import type { Result } from "./outcome";
+import type { OperationalJob, QueueJob } from "../queue/jobs";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { nextRetryDelay, splitDelay } from "./retry";
 import { sendWebhook } from "./send";
+import type { QueueResult } from "./settle";
 import { webhookHeaders } from "./sign";
 
 // Operational webhooks go to OPERATIONAL_WEBHOOK_URL with the same signing, sending,
@@ -14,15 +14,12 @@ import { webhookHeaders } from "./sign";
 export async function operationalResults(
   env: Env,
   items: { msg: Message<QueueJob>; job: OperationalJob }[],
-): Promise<Result[]> {
+): Promise<QueueResult[]> {
   const config = getConfig(env);
-  const base = (msg: Message<QueueJob>, job: OperationalJob): Result => ({
+  const base = (msg: Message<QueueJob>, job: OperationalJob): QueueResult => ({
     msg,
     job,
-    attempt: null,
     next: { kind: "ack" },
-    events: [],
-    outcome: null,
   });
   const url = config.operationalWebhookUrl;
   if (!url || !env.OPERATIONAL_WEBHOOK_SECRET) return items.map(({ msg, job }) => base(msg, job));
@@ -44,7 +41,7 @@ export async function operationalResults(
     });
     const sent = await sendWebhook({ url, body: job.payload, headers, timeoutMs: config.deliveryTimeoutMs });
     const outcome = classifyResponse(sent);
-    if (outcome.kind === "success") return { ...base(msg, job), outcome };
+    if (outcome.kind === "success") return base(msg, job);
     const delay =
       outcome.kind === "gone"
         ? null
@@ -55,16 +52,12 @@ export async function operationalResults(
           );
     if (delay === null) {
       console.error("operational webhook dropped after its last attempt", job.eventType, sent.status);
-      return { ...base(msg, job), outcome };
+      return base(msg, job);
     }
     const split = splitDelay(delay, Date.now());
     const next: OperationalJob = { ...job, attempt: job.attempt + 1 };
     delete next.notBefore;
     if (split.notBefore !== undefined) next.notBefore = split.notBefore;
-    return {
-      ...base(msg, job),
-      outcome,
-      next: { kind: "follow", job: next, delaySeconds: split.delaySeconds },
-    };
+    return { ...base(msg, job), next: { kind: "follow", job: next, delaySeconds: split.delaySeconds } };
   });
 }

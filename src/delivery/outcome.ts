@@ -1,26 +1,24 @@
-import { type AttemptRow, STATUS } from "../db/attempts";
-import type { AppThrottle } from "../db/delivery-reads";
-import type { EndpointRow } from "../db/endpoints";
 import { newId } from "../lib/ids";
+import type { AppThrottle } from "../log/protocol";
+import { type AttemptRow, STATUS } from "../log/records";
 import { attemptEvent, type OperationalEvent } from "../operational/events";
+import type { DeliveryJob } from "../queue/jobs";
 import { classifyResponse, type Outcome } from "./classify";
-import type { DeliveryJob, QueueJob } from "./jobs";
-import { nextRetryDelay, splitDelay } from "./retry";
+import { nextRetryDelay } from "./retry";
 import type { SendResult } from "./send";
 
-/** What becomes of a queue message once the batch's D1 write has committed. */
-export type Next =
-  | { kind: "ack" }
-  /** The same job again later, counters unchanged (rate limit, notBefore, a failed D1 write). */
-  | { kind: "defer"; delaySeconds: number }
-  /** A new job (the next attempt) is enqueued, then the message is acked. */
-  | { kind: "follow"; job: QueueJob; delaySeconds: number };
-
-export interface Result {
-  msg: Message<QueueJob>;
-  job: QueueJob;
+/**
+ * What became of one delivery job in a consumer batch, reported to its log object: an attempt
+ * (each with its own status) and the wait before the next one, or a deferral by the rate
+ * limit (nothing sent, nothing recorded).
+ */
+export interface DeliveryResult {
+  job: DeliveryJob;
   attempt: AttemptRow | null;
-  next: Next;
+  /** Seconds until the next attempt; null when none follows. */
+  retryDelaySeconds: number | null;
+  /** Set when the job goes back to the queue unattempted (rate limit), in seconds. */
+  deferSeconds: number | null;
   events: OperationalEvent[];
   /** Classified HTTP outcome, for the endpoint's health report (null: nothing was sent). */
   outcome: Outcome | null;
@@ -42,7 +40,6 @@ export function attemptRow(
   },
 ): AttemptRow {
   return {
-    app_id: job.appId,
     msg_id: job.msgId,
     endpoint_id: job.endpointId,
     id: newId("atmpt", startedAt),
@@ -57,19 +54,20 @@ export function attemptRow(
   };
 }
 
-/** The same job again after `delaySeconds`, nothing recorded (rate limit, notBefore not reached). */
-export function deferredResult(msg: Message<QueueJob>, job: QueueJob, delaySeconds: number): Result {
-  return { msg, job, attempt: null, next: { kind: "defer", delaySeconds }, events: [], outcome: null };
+/** The job again after `seconds`, nothing recorded (rate limit). */
+export function deferredResult(job: DeliveryJob, seconds: number): DeliveryResult {
+  return {
+    job,
+    attempt: null,
+    retryDelaySeconds: null,
+    deferSeconds: Math.max(1, Math.ceil(seconds)),
+    events: [],
+    outcome: null,
+  };
 }
 
 /** A delivery that ends failed without an HTTP attempt (refused URL, disabled endpoint, no content). */
-export function endedResult(
-  msg: Message<QueueJob>,
-  job: DeliveryJob,
-  url: string,
-  reason: string,
-  now: number,
-): Result {
+export function endedResult(job: DeliveryJob, url: string, reason: string, now: number): DeliveryResult {
   const attempt = attemptRow(job, url, now, {
     status: STATUS.fail,
     code: 0,
@@ -77,21 +75,20 @@ export function endedResult(
     durationMs: 0,
     nextAttemptAt: null,
   });
-  return { msg, job, attempt, next: { kind: "ack" }, events: [], outcome: null };
+  return { job, attempt, retryDelaySeconds: null, deferSeconds: null, events: [], outcome: null };
 }
 
-/** The attempt row, the next step and the operational events of one HTTP attempt. */
+/** The attempt row, the wait before the next one and the operational events of one HTTP attempt. */
 export function sentResult(opts: {
-  msg: Message<QueueJob>;
   job: DeliveryJob;
   app: AppThrottle;
-  endpoint: EndpointRow;
+  url: string;
   sent: SendResult;
   startedAt: number;
   schedule: readonly number[];
   random?: () => number;
-}): Result {
-  const { msg, job, app, endpoint, sent, startedAt } = opts;
+}): DeliveryResult {
+  const { job, app, url, sent, startedAt } = opts;
   const outcome = classifyResponse(sent);
   const attemptsMade = job.attempt + 1;
   const fields = { code: sent.status ?? 0, response: sent.body, durationMs: sent.durationMs };
@@ -106,9 +103,10 @@ export function sentResult(opts: {
       responseStatusCode: a.response_status_code,
       timestamp: a.created_at,
     });
+  const base = { job, deferSeconds: null, outcome };
 
   if (outcome.kind === "success") {
-    const attempt = attemptRow(job, endpoint.url, startedAt, {
+    const attempt = attemptRow(job, url, startedAt, {
       ...fields,
       status: STATUS.success,
       nextAttemptAt: null,
@@ -116,7 +114,7 @@ export function sentResult(opts: {
     // Svix sends "recovered" only to close a "failing" it already sent (the 4th failed attempt).
     const events =
       job.attempt >= FAILING_EVENT_AT_ATTEMPT ? [event("message.attempt.recovered", attempt)] : [];
-    return { msg, job, attempt, next: { kind: "ack" }, events, outcome };
+    return { ...base, attempt, retryDelaySeconds: null, events };
   }
   const delay =
     outcome.kind === "gone"
@@ -128,43 +126,30 @@ export function sentResult(opts: {
           opts.random,
         );
   if (delay === null) {
-    const attempt = attemptRow(job, endpoint.url, startedAt, {
-      ...fields,
-      status: STATUS.fail,
-      nextAttemptAt: null,
-    });
+    const attempt = attemptRow(job, url, startedAt, { ...fields, status: STATUS.fail, nextAttemptAt: null });
     const events = outcome.kind === "gone" ? [] : [event("message.attempt.exhausted", attempt)];
-    return { msg, job, attempt, next: { kind: "ack" }, events, outcome };
+    return { ...base, attempt, retryDelaySeconds: null, events };
   }
-  const now = Date.now();
-  const split = splitDelay(delay, now);
-  const attempt = attemptRow(job, endpoint.url, startedAt, {
+  const retryDelaySeconds = Math.ceil(delay);
+  // Every attempt has its own outcome (fail); the destination stays pending until next_attempt_at.
+  const attempt = attemptRow(job, url, startedAt, {
     ...fields,
-    status: STATUS.pending,
-    nextAttemptAt: now + Math.ceil(delay) * 1000,
+    status: STATUS.fail,
+    nextAttemptAt: Date.now() + retryDelaySeconds * 1000,
   });
-  const next: DeliveryJob = { ...job, attempt: attemptsMade };
-  delete next.notBefore;
-  if (split.notBefore !== undefined) next.notBefore = split.notBefore;
   const events = attemptsMade === FAILING_EVENT_AT_ATTEMPT ? [event("message.attempt.failing", attempt)] : [];
-  return {
-    msg,
-    job,
-    attempt,
-    next: { kind: "follow", job: next, delaySeconds: split.delaySeconds },
-    events,
-    outcome,
-  };
+  return { ...base, attempt, retryDelaySeconds, events };
 }
 
-/** Turns a delivery that would be retried into a failed one (its endpoint was just disabled). */
-export function endAsFailed(result: Result, reason: string): Result {
-  if (result.next.kind === "ack" || !result.attempt) return result;
-  const attempt = {
-    ...result.attempt,
-    status: STATUS.fail,
-    next_attempt_at: null,
-    response: result.attempt.response || reason,
-  };
-  return { ...result, attempt, next: { kind: "ack" } };
+/** Turns a delivery that would be retried or deferred into a failed one (its endpoint was just disabled). */
+export function endAsFailed(
+  result: DeliveryResult,
+  url: string,
+  reason: string,
+  now: number,
+): DeliveryResult {
+  if (!result.attempt) return endedResult(result.job, url, reason, now);
+  if (result.retryDelaySeconds === null) return result;
+  const attempt = { ...result.attempt, next_attempt_at: null, response: result.attempt.response || reason };
+  return { ...result, attempt, retryDelaySeconds: null };
 }

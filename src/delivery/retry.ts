@@ -2,8 +2,9 @@
 // the next step of RETRY_SCHEDULE, +-20 % jitter so that a receiver's outage does not turn
 // into synchronized waves of retries when it comes back.
 
-/** A queue message may be delayed by at most 12 hours; longer waits are split (see splitDelay). */
-export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+import { MAX_QUEUE_DELAY_SECONDS } from "../queue/limits";
+
+export { MAX_QUEUE_DELAY_SECONDS };
 export const JITTER = 0.2;
 
 /** The schedule step (seconds) that follows `attemptsMade` attempts, or null when none is left. */

@@ -51,3 +51,42 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
 export function idAt(prefix: IdPrefix, ms: number): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
+
+/** The creation time (unix ms) an id encodes; NaN when `id` is not one of ours. */
+export function idTime(id: string): number {
+  const at = id.indexOf("_");
+  const time = id.slice(at + 1, at + 1 + TIME_CHARS);
+  if (at < 0 || time.length !== TIME_CHARS) return Number.NaN;
+  let n = 0;
+  for (const ch of time) {
+    const d = ALPHABET.indexOf(ch);
+    if (d < 0) return Number.NaN;
+    n = n * 62 + d;
+  }
+  return n;
+}
+
+/**
+ * Message ids name their log shard in the two characters after the time (base62, so up to
+ * 3,844 shards): a lookup by id goes straight to the shard that holds it. The shard sits before
+ * the random part so that ids one isolate creates within a millisecond still sort in order.
+ */
+const SHARD_CHARS = 2;
+export const MAX_SHARDS = 62 ** SHARD_CHARS;
+const SHARD_AT = "msg_".length + TIME_CHARS;
+
+export function newMessageId(shard: number, now: number = Date.now()): string {
+  const id = newId("msg", now);
+  const s = Math.max(0, Math.min(MAX_SHARDS - 1, Math.floor(shard)));
+  return (
+    id.slice(0, SHARD_AT) + ALPHABET[Math.floor(s / 62)] + ALPHABET[s % 62] + id.slice(SHARD_AT + SHARD_CHARS)
+  );
+}
+
+/** The shard a message id names; null when it is not a message id. */
+export function shardOfMessageId(id: string): number | null {
+  if (!id.startsWith("msg_") || id.length !== SHARD_AT + RANDOM_CHARS) return null;
+  const hi = ALPHABET.indexOf(id[SHARD_AT] ?? "");
+  const lo = ALPHABET.indexOf(id[SHARD_AT + 1] ?? "");
+  return hi < 0 || lo < 0 ? null : hi * 62 + lo;
+}

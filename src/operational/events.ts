@@ -2,7 +2,7 @@
 // through the deliveries queue, so they get the same signing, timeout and retries as any
 // delivery. Emitting happens after the caller's data is committed, so it never throws.
 import { getConfig } from "../config";
-import type { OperationalJob } from "../delivery/jobs";
+import type { OperationalJob } from "../queue/jobs";
 import { newId } from "../lib/ids";
 
 export type OperationalEventType =

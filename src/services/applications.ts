@@ -8,6 +8,8 @@ import {
 import { conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
+import { allShards, configChanged } from "../log/client";
+import { forgetApplication } from "./ingest-cache";
 
 export interface ApplicationInput {
   name: string;
@@ -33,14 +35,15 @@ async function run(stmt: D1PreparedStatement, uid: string | null | undefined) {
 }
 
 export async function createApplication({
-  db,
+  env,
   input,
   getIfExists,
 }: {
-  db: D1Database;
+  env: Env;
   input: ApplicationInput;
   getIfExists: boolean;
 }): Promise<{ app: ApplicationRow; created: boolean }> {
+  const db = env.DB;
   if (input.uid) {
     const existing = await getApplication(db, input.uid);
     if (existing) {
@@ -64,19 +67,19 @@ export async function createApplication({
 
 /** PUT semantics: every field is replaced; an unknown id with a uid-shaped value is created. */
 export async function replaceApplication({
-  db,
+  env,
   idOrUid,
   input,
 }: {
-  db: D1Database;
+  env: Env;
   idOrUid: string;
   input: ApplicationInput;
 }): Promise<{ app: ApplicationRow; created: boolean }> {
-  const existing = await getApplication(db, idOrUid);
+  const existing = await getApplication(env.DB, idOrUid);
   if (!existing) {
     // Svix's update upserts: PUT on an unknown uid creates the application with that uid.
     if (idOrUid.startsWith("app_")) throw notFound("Application");
-    return createApplication({ db, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
+    return createApplication({ env, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
   }
   const app: ApplicationRow = {
     ...existing,
@@ -86,20 +89,31 @@ export async function replaceApplication({
     metadata: JSON.stringify(input.metadata ?? {}),
     updated_at: Date.now(),
   };
-  await run(updateApplication(db, app), app.uid);
+  await saved(env, existing, app);
   return { app, created: false };
 }
 
+/**
+ * Writes a changed application, then makes every isolate and log object read it again: the
+ * uid and throttle rate route and limit the next message.
+ */
+async function saved(env: Env, existing: ApplicationRow, app: ApplicationRow): Promise<void> {
+  await run(updateApplication(env.DB, app), app.uid);
+  forgetApplication(existing.id);
+  if (existing.uid) forgetApplication(existing.uid);
+  await configChanged(env, app.id);
+}
+
 export async function patchApplication({
-  db,
+  env,
   idOrUid,
   input,
 }: {
-  db: D1Database;
+  env: Env;
   idOrUid: string;
   input: Partial<ApplicationInput>;
 }): Promise<ApplicationRow> {
-  const existing = await requireApplication(db, idOrUid);
+  const existing = await requireApplication(env.DB, idOrUid);
   const app: ApplicationRow = {
     ...existing,
     uid: input.uid === undefined ? existing.uid : input.uid,
@@ -108,11 +122,19 @@ export async function patchApplication({
     metadata: input.metadata === undefined ? existing.metadata : JSON.stringify(input.metadata),
     updated_at: Date.now(),
   };
-  await run(updateApplication(db, app), app.uid);
+  await saved(env, existing, app);
   return app;
 }
 
-export async function removeApplication({ db, idOrUid }: { db: D1Database; idOrUid: string }) {
-  const app = await requireApplication(db, idOrUid);
-  await deleteApplication(db, app.id);
+/**
+ * Deletes the application: its D1 rows first (two small statements), then everything its log
+ * objects hold. A log object that misses the call finds the application gone at its next
+ * alarm and empties itself.
+ */
+export async function removeApplication({ env, idOrUid }: { env: Env; idOrUid: string }) {
+  const app = await requireApplication(env.DB, idOrUid);
+  await deleteApplication(env.DB, app.id);
+  forgetApplication(app.id);
+  if (app.uid) forgetApplication(app.uid);
+  await Promise.all(allShards(env, app.id).map((l) => l.stub.destroy()));
 }

@@ -1,110 +1,83 @@
-import type { ApplicationRow } from "../db/applications";
-import { endpointStatusCounts, failedDeliveries } from "../db/deliveries";
+import { type BackgroundTaskRow, getTask, insertTask, listTasks } from "../db/background-tasks";
 import { eventTypeSchemas } from "../db/delivery-reads";
 import type { EndpointRow } from "../db/endpoints";
-import { insertMessage, type MessageRow } from "../db/messages";
-import { enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
-import { type DeliveryJob, firstAttemptJob, type RecoverJob } from "../delivery/jobs";
 import { ApiError, notFound } from "../errors";
-import { idAt, newId } from "../lib/ids";
+import { newId } from "../lib/ids";
 import { parseJson } from "../lib/json";
-import { requireEndpoint } from "./endpoints";
+import { allShards } from "../log/client";
+import type { MessageRow } from "../log/records";
 import { latestSchema } from "./json-schema";
-import { deliveryJobs, enqueueDeliveries, payloadExpiry, requireMessage } from "./messages";
+import { createMessage, messageLog, requireMessage } from "./messages";
 
-// Replaying and inspecting deliveries: resend one, recover an endpoint's failures, send an
-// example, count an endpoint's deliveries by status.
+// Replaying deliveries: resend one, recover an endpoint's failures (a background task), send
+// an example.
 
-/** Queues one more attempt of a delivery (trigger manual), whatever its state. */
-export async function resendDelivery(
-  env: Env,
-  app: ApplicationRow,
-  msgIdOrEventId: string,
-  endpointIdOrUid: string,
-) {
-  const message = await requireMessage(env.DB, app.id, msgIdOrEventId);
-  const endpoint = await requireEndpoint(env.DB, app.id, endpointIdOrUid);
-  if (!parseJson<string[]>(message.destinations, []).includes(endpoint.id)) {
-    throw notFound("Message destination");
-  }
-  await enqueueOrFail(env, deliveryJobs(message, [endpoint.id], 1));
-}
-
-async function enqueueOrFail(env: Env, jobs: (DeliveryJob | RecoverJob)[]) {
-  // Nothing is committed for a manual replay: a queue failure must reach the caller.
-  // enqueueJobs packs the sendBatch calls within both platform limits (100 messages, 256 KB).
-  const failed = await enqueueJobs(
-    env.DELIVERIES,
-    jobs.map((job) => ({ job })),
-  );
-  if (failed.length > 0) {
+/** Queues one more attempt (trigger manual) of a delivery, whatever its state. */
+export async function resendDelivery(env: Env, appId: string, msgIdOrEventId: string, endpointId: string) {
+  const message = await requireMessage(env, appId, msgIdOrEventId);
+  const log = messageLog(env, appId, message.id);
+  let queued: boolean;
+  try {
+    queued = await log.stub.resend(log.ident, message.id, endpointId);
+  } catch (err) {
+    // Nothing is committed for a manual replay: a queue failure must reach the caller.
+    console.error("resend not queued", err instanceof Error ? err.message : err);
     throw new ApiError(503, "unavailable", "The delivery queue is unavailable; try again");
   }
+  if (!queued) throw notFound("Message destination");
 }
 
-/** Failed deliveries read per page, and pages one request (or recover job) re-queues itself. */
-export const RECOVER_LIMITS = { page: 500, pagesPerRun: 20 };
+export type BackgroundTask = BackgroundTaskRow;
 
 /**
- * Re-queues the endpoint's failed deliveries of messages created in [since, until), from
- * `cursor` on. A run stops after `limits.pagesPerRun` pages and enqueues a recover job for
- * the rest, so a recovery of any size finishes without one request doing it all.
+ * Starts Svix's endpoint.recover: a background task in each of the application's log objects
+ * re-queues (trigger manual) every delivery to the endpoint whose latest attempt failed, for
+ * messages created in [since, until). Readable at /api/v1/background-task/{id}.
  */
 export async function recoverEndpoint(
   env: Env,
   appId: string,
   endpointId: string,
-  range: { since: number; until: number; cursor?: string | null },
-  limits = RECOVER_LIMITS,
-): Promise<{ queued: number; continued: boolean }> {
-  let cursor = range.cursor ?? null;
-  let queued = 0;
-  for (let page = 0; page < limits.pagesPerRun; page++) {
-    const rows = await failedDeliveries(env.DB, appId, endpointId, {
-      fromId: idAt("msg", range.since),
-      toId: idAt("msg", range.until),
-      cursor,
-      limit: limits.page,
-      inlineBytes: INLINE_PAYLOAD_BYTES,
-    });
-    if (rows.length === 0) return { queued, continued: false };
-    const jobs = rows.map((r) =>
-      firstAttemptJob({ appId, msgId: r.id, endpointId, eventId: r.event_id, payload: r.payload }, 1),
-    );
-    await enqueueOrFail(env, jobs);
-    queued += jobs.length;
-    cursor = rows[rows.length - 1]?.id ?? null;
-    if (rows.length < limits.page) return { queued, continued: false };
-  }
-  if (!cursor) return { queued, continued: false };
-  const rest: RecoverJob = {
-    kind: "recover",
-    appId,
-    endpointId,
-    since: range.since,
-    until: range.until,
-    cursor,
+  range: { since: number; until: number },
+): Promise<BackgroundTaskRow> {
+  const now = Date.now();
+  const shards = allShards(env, appId);
+  const task: BackgroundTaskRow = {
+    id: `qtask_${newId("msg", now).slice(4)}`,
+    app_id: appId,
+    task: "endpoint.recover",
+    status: "running",
+    data: JSON.stringify({
+      endpointId,
+      since: new Date(range.since).toISOString(),
+      until: new Date(range.until).toISOString(),
+    }),
+    pending: shards.length,
+    created_at: now,
+    updated_at: now,
   };
-  await enqueueOrFail(env, [rest]);
-  return { queued, continued: true };
+  await insertTask(env.DB, task).run();
+  await Promise.all(
+    shards.map((l) =>
+      l.stub.recover(l.ident, {
+        taskId: task.id,
+        endpointId,
+        since: range.since,
+        until: range.until,
+        cursor: null,
+      }),
+    ),
+  );
+  return task;
 }
 
-export async function endpointStats(
-  db: D1Database,
-  appId: string,
-  endpointId: string,
-  since: number,
-  until: number,
-) {
-  const counts = await endpointStatusCounts(db, appId, endpointId, idAt("msg", since), idAt("msg", until));
-  return {
-    success: counts.get(0) ?? 0,
-    pending: counts.get(1) ?? 0,
-    fail: counts.get(2) ?? 0,
-    sending: counts.get(3) ?? 0,
-    canceled: 0,
-  };
+export async function requireTask(db: D1Database, id: string): Promise<BackgroundTaskRow> {
+  const task = await getTask(db, id);
+  if (!task) throw notFound("Background task");
+  return task;
 }
+
+export const listBackgroundTasks = listTasks;
 
 /** The example payload of an event type: Svix's ping, or an example from its latest schema. */
 async function examplePayload(
@@ -136,22 +109,14 @@ export async function sendExample(
   endpoint: EndpointRow,
   eventType: string,
   index: number,
-) {
+): Promise<MessageRow> {
   const payload = await examplePayload(env.DB, eventType, index);
-  const now = Date.now();
-  const message: MessageRow = {
-    app_id: appId,
-    id: newId("msg", now),
-    event_type: eventType,
-    event_id: null,
-    channels: null,
-    tags: null,
-    payload: JSON.stringify(payload),
-    destinations: JSON.stringify([endpoint.id]),
-    created_at: now,
-    expires_at: payloadExpiry(now),
-  };
-  await insertMessage(env.DB, message).run();
-  await enqueueDeliveries(env, deliveryJobs(message, [endpoint.id], 0));
+  const { message } = await createMessage({
+    env,
+    appIdOrUid: appId,
+    input: { eventType, payload },
+    idempotencyKey: null,
+    onlyEndpoint: endpoint.id,
+  });
   return message;
 }

@@ -1,4 +1,5 @@
 import { type EndpointRow, updateEndpoint } from "../db/endpoints";
+import { configChanged } from "../log/client";
 import { decryptJson, encryptJson } from "../security/secrets";
 import {
   checkHeaderCount,
@@ -19,6 +20,7 @@ async function writeHeaders(env: Env, endpoint: EndpointRow, headers: Headers): 
   checkHeaderCount(headers, LOC);
   const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
   await updateEndpoint(env.DB, { ...endpoint, headers: stored, updated_at: Date.now() }).run();
+  await configChanged(env, endpoint.app_id);
 }
 
 /** The endpoint's custom headers, sensitive values left out (named in `sensitive`). */

@@ -1,4 +1,5 @@
 import { updateEndpoint } from "../db/endpoints";
+import { configChanged } from "../log/client";
 import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { normalizeSecret } from "./endpoint-input-rules";
 import { type EndpointTarget, requireEndpoint } from "./endpoints";
@@ -34,4 +35,6 @@ export async function rotateEndpointSecret({
     secrets: await encryptJson(env.ENCRYPTION_KEY, rotated),
     updated_at: now,
   }).run();
+  // The next delivery signs with the new key: the log objects hand out endpoint settings.
+  await configChanged(env, app.id);
 }

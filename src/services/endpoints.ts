@@ -12,6 +12,7 @@ import { resetHealth } from "../endpoint-state/client";
 import { conflict, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
+import { allShards, configChanged } from "../log/client";
 import { emitOperational, endpointEvent } from "../operational/events";
 import { encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
@@ -45,8 +46,9 @@ export interface EndpointTarget {
 type EndpointChange = "endpoint.created" | "endpoint.updated" | "endpoint.deleted";
 
 /**
- * Operational webhooks: every endpoint verb calls this once, after its change is committed.
- * emitOperational never throws (the change stands even if the event cannot be enqueued).
+ * Every endpoint verb calls this once, after its change is committed to D1: the application's
+ * log objects read the endpoints again before the verb answers (so the next message fans out
+ * by the change), then the operational webhook is emitted (emitOperational never throws).
  */
 async function onEndpointChanged(
   env: Env,
@@ -54,6 +56,7 @@ async function onEndpointChanged(
   app: ApplicationRow,
   endpoint: EndpointRow,
 ): Promise<void> {
+  if (change !== "endpoint.deleted") await configChanged(env, app.id);
   await emitOperational(env, [endpointEvent(change, app, endpoint)]);
 }
 
@@ -212,9 +215,13 @@ export async function patchEndpoint({
   return endpoint;
 }
 
-/** Deletes the endpoint and its attempts. */
+/**
+ * Deletes the endpoint: one D1 statement, then each log object forgets it at once for fan-out
+ * and delivery and deletes its attempts in the background, in bounded steps.
+ */
 export async function deleteEndpoint({ env, app, idOrUid }: EndpointTarget): Promise<void> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  await deleteEndpointRows(env.DB, app.id, endpoint.id);
+  await deleteEndpointRows(env.DB, app.id, endpoint.id).run();
+  await Promise.all(allShards(env, app.id).map((l) => l.stub.forgetEndpoint(l.ident, endpoint.id)));
   await onEndpointChanged(env, "endpoint.deleted", app, endpoint);
 }

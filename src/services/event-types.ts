@@ -7,6 +7,7 @@ import {
 } from "../db/event-types";
 import { conflict, notFound } from "../errors";
 import { isUniqueViolation } from "../lib/json";
+import { forgetSchema } from "./ingest-cache";
 
 export type EventTypeSchemas = Record<string, Record<string, unknown>>;
 
@@ -68,6 +69,7 @@ export async function createEventType({
   if (existing?.archived) {
     const row = replaced(existing, input, now);
     await updateEventType(db, row).run();
+    forgetSchema(row.name);
     return row;
   }
   if (existing) throw conflict(`An event type named "${name}" already exists`);
@@ -86,6 +88,7 @@ export async function createEventType({
   const row = replaced(blank, input, now);
   try {
     await insertEventType(db, row).run();
+    forgetSchema(row.name);
   } catch (err) {
     // Created concurrently between the read and the insert.
     if (isUniqueViolation(err)) throw conflict(`An event type named "${name}" already exists`);
@@ -108,6 +111,7 @@ export async function replaceEventType({
   if (!existing) return { eventType: await createEventType({ db, name, input }), created: true };
   const row = replaced(existing, input, Date.now());
   await updateEventType(db, row).run();
+  forgetSchema(row.name);
   return { eventType: row, created: false };
 }
 
@@ -136,6 +140,7 @@ export async function patchEventType({
     updated_at: Date.now(),
   };
   await updateEventType(db, row).run();
+  forgetSchema(row.name);
   return row;
 }
 
@@ -152,6 +157,7 @@ export async function removeEventType({
   const existing = await requireEventType(db, name);
   if (expunge) {
     await deleteEventType(db, name).run();
+    forgetSchema(name);
     return;
   }
   if (!existing.archived)

@@ -1,22 +1,14 @@
 import { getConfig } from "../config";
-import type { ApplicationRow } from "../db/applications";
-import { enabledEndpointFilters, eventTypeSchemas, type FanoutEndpoint } from "../db/delivery-reads";
-import { fastIngestStatements } from "../db/message-ingest";
-import {
-  deleteStaleKey,
-  findMessageKey,
-  IDEMPOTENCY_WINDOW_MS,
-  insertMessageKey,
-  type KeyKind,
-} from "../db/message-keys";
-import { getMessage, getMessageByIdOrEventId, insertMessage, type MessageRow } from "../db/messages";
-import { byteLength, enqueueJobs, INLINE_PAYLOAD_BYTES } from "../delivery/enqueue";
-import { type DeliveryJob, firstAttemptJob } from "../delivery/jobs";
-import { ApiError, notFound, ValidationFailure } from "../errors";
-import { newId } from "../lib/ids";
-import { isUniqueViolation, parseJson } from "../lib/json";
-import { type ApplicationInput, createApplication, requireApplication } from "./applications";
-import { latestSchema, validateJsonSchema } from "./json-schema";
+import { ApiError, conflict, invalid, notFound, ValidationFailure } from "../errors";
+import { newMessageId } from "../lib/ids";
+import { allShards, type LogRef, logRef, shardForMessage, shardForNew } from "../log/client";
+import type { MessageFilter } from "../log/message-store";
+import type { IngestResult } from "../log/protocol";
+import type { MessageRow } from "../log/records";
+import { byteLength } from "../queue/enqueue";
+import { type ApplicationInput, createApplication } from "./applications";
+import { cachedApplication, cachedSchema } from "./ingest-cache";
+import { validateJsonSchema } from "./json-schema";
 
 export interface MessageInput {
   eventType: string;
@@ -25,241 +17,160 @@ export interface MessageInput {
   channels?: string[] | null;
   tags?: string[] | null;
   payloadRetentionPeriod?: number | null;
+  payloadRetentionHours?: number | null;
+  deliverAt?: string | null;
   application?: ApplicationInput | null;
 }
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_RETENTION_DAYS = 90;
+/** Svix: deliverAt is at least one minute and at most 24 hours ahead. */
+const DELIVER_AT = { min: 60_000, max: DAY_MS };
 
-/** When a message's payload is purged (MessageIn.payloadRetentionPeriod, in days). */
-export const payloadExpiry = (now: number, retentionDays?: number | null) =>
-  now + (retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
-
-/** The message of the application named by id or eventId, or a 404. */
-export async function requireMessage(
-  db: D1Database,
-  appId: string,
-  idOrEventId: string,
-): Promise<MessageRow> {
-  const message = await getMessageByIdOrEventId(db, appId, idOrEventId);
-  if (!message) throw notFound("Message");
-  return message;
+/** When a message's payload is purged (payloadRetentionHours, else payloadRetentionPeriod days). */
+export function payloadExpiry(
+  now: number,
+  input: Pick<MessageInput, "payloadRetentionPeriod" | "payloadRetentionHours"> = {},
+) {
+  if (input.payloadRetentionHours) return now + input.payloadRetentionHours * HOUR_MS;
+  return now + (input.payloadRetentionPeriod ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
 }
 
-/** Whether an endpoint's filters select a message of this type and channels. */
-export function endpointMatches(
-  ep: FanoutEndpoint,
-  eventType: string,
-  channels: readonly string[] | null,
-): boolean {
-  const types = parseJson<string[] | null>(ep.event_types, null);
-  if (types && types.length > 0 && !types.includes(eventType)) return false;
-  const epChannels = parseJson<string[] | null>(ep.channels, null);
-  if (epChannels && epChannels.length > 0) {
-    // An endpoint listening on channels only receives messages sent on one of them.
-    if (!channels?.some((c) => epChannels.includes(c))) return false;
+function deliverAtOf(input: MessageInput, now: number): number | null {
+  if (!input.deliverAt) return null;
+  const at = Date.parse(input.deliverAt);
+  if (at < now + DELIVER_AT.min - 5_000 || at > now + DELIVER_AT.max) {
+    throw invalid(["body", "deliverAt"], "must be at least one minute and at most 24 hours in the future");
   }
-  return true;
+  return at;
 }
 
-async function resolveApplication(
-  db: D1Database,
-  idOrUid: string,
-  input: MessageInput,
-): Promise<ApplicationRow> {
-  try {
-    return await requireApplication(db, idOrUid);
-  } catch (err) {
-    // MessageIn.application creates the application on first use (Svix semantics).
-    if (!(err instanceof ApiError) || err.status !== 404 || !input.application) throw err;
-    const uid = input.application.uid ?? (idOrUid.startsWith("app_") ? null : idOrUid);
-    return (await createApplication({ db, input: { ...input.application, uid }, getIfExists: true })).app;
+async function checkSchema(db: D1Database, input: MessageInput): Promise<void> {
+  const schema = await cachedSchema(db, input.eventType);
+  if (schema === null) return;
+  const errors = validateJsonSchema(schema, input.payload, ["body", "payload"]);
+  if (errors.length > 0) {
+    throw new ValidationFailure(
+      errors.map((e) => ({ loc: e.path, msg: e.message, type: "value_error.jsonschema" })),
+    );
   }
 }
 
-/** The delivery jobs of a message for the given endpoints. */
-export function deliveryJobs(
-  message: MessageRow,
-  endpointIds: readonly string[],
-  trigger: 0 | 1,
-): DeliveryJob[] {
-  const inline =
-    message.payload !== null && byteLength(message.payload) <= INLINE_PAYLOAD_BYTES ? message.payload : null;
-  return endpointIds.map((endpointId) =>
-    firstAttemptJob(
-      { appId: message.app_id, msgId: message.id, endpointId, eventId: message.event_id, payload: inline },
-      trigger,
-    ),
-  );
-}
-
-/** Enqueues the deliveries; a failure is logged, not thrown: the data is committed and the sweeper re-enqueues. */
-export async function enqueueDeliveries(env: Env, jobs: DeliveryJob[]): Promise<void> {
-  const failed = await enqueueJobs(
-    env.DELIVERIES,
-    jobs.map((job) => ({ job })),
-  );
-  if (failed.length > 0)
-    console.error("enqueue after commit failed; the sweeper will re-enqueue", failed.length);
+/** The application an id or uid names; MessageIn.application creates it on first use (Svix). */
+async function resolveApp(env: Env, idOrUid: string, input: MessageInput, fresh: boolean) {
+  const app = await cachedApplication(env.DB, idOrUid, fresh);
+  if (app) return app;
+  if (!input.application) throw notFound("Application");
+  const uid = input.application.uid ?? (idOrUid.startsWith("app_") ? null : idOrUid);
+  const created = await createApplication({ env, input: { ...input.application, uid }, getIfExists: true });
+  return { id: created.app.id, uid: created.app.uid };
 }
 
 /**
- * Creates a message: validates it, fans it out to the matching endpoints, commits the message
- * with its deliveries (the `destinations` column) in one D1 batch, then enqueues. A repeated
- * idempotency key or eventId within 24 h returns the original message and creates nothing.
+ * Creates a message: checks it, then hands it to the application's log object in one call;
+ * the object checks the keys, fans out, commits the message with its deliveries and queues
+ * them. A repeated idempotency key within 24 h answers the original message; a repeated
+ * eventId is a 409.
  */
 export async function createMessage({
   env,
   appIdOrUid,
   input,
   idempotencyKey,
+  onlyEndpoint,
 }: {
   env: Env;
   appIdOrUid: string;
   input: MessageInput;
   idempotencyKey: string | null;
+  onlyEndpoint?: string;
 }): Promise<{ message: MessageRow; created: boolean }> {
   const config = getConfig(env);
   const payload = JSON.stringify(input.payload);
   if (byteLength(payload) > config.maxPayloadBytes) {
     throw new ApiError(413, "payload_too_large", `The payload exceeds ${config.maxPayloadBytes} bytes`);
   }
+  if (input.payloadRetentionHours && input.payloadRetentionPeriod) {
+    throw invalid(
+      ["body", "payloadRetentionHours"],
+      "payloadRetentionPeriod and payloadRetentionHours are mutually exclusive",
+    );
+  }
   const now = Date.now();
-  const keys: MessageKey[] = [];
-  if (idempotencyKey) keys.push({ kind: "k", key: idempotencyKey });
-  if (input.eventId) keys.push({ kind: "e", key: input.eventId });
+  const deliverAt = deliverAtOf(input, now);
+  await checkSchema(env.DB, input);
+  const shard = shardForNew(env, input.eventId ?? idempotencyKey);
   const channels = input.channels?.length ? input.channels : null;
-  const draft: DraftMessage = {
+  const message = {
+    id: newMessageId(shard, now),
     event_type: input.eventType,
     event_id: input.eventId ?? null,
     channels: channels ? JSON.stringify(channels) : null,
     tags: input.tags?.length ? JSON.stringify(input.tags) : null,
     payload,
-    expires_at: payloadExpiry(now, input.payloadRetentionPeriod),
     created_at: now,
+    expires_at: payloadExpiry(now, input),
+    deliver_at: deliverAt,
   };
-
-  const result =
-    (!input.application && keys.length <= 1
-      ? await insertInOneRoundTrip(env.DB, appIdOrUid, draft, keys[0] ?? null)
-      : null) ?? (await insertAfterChecks(env.DB, appIdOrUid, input, draft, keys));
-  if (result.created) {
-    const destinations = parseJson<string[]>(result.message.destinations, []);
-    if (destinations.length > 0) await enqueueDeliveries(env, deliveryJobs(result.message, destinations, 0));
+  let result: IngestResult = { kind: "unknown_app" };
+  // A second try after unknown_app: the isolate's copy of the id or uid may be stale.
+  for (const fresh of [false, true]) {
+    const app = await resolveApp(env, appIdOrUid, input, fresh);
+    const log = logRef(env, app.id, shard);
+    result = await log.stub.ingest(log.ident, {
+      uid: appIdOrUid === app.id ? null : appIdOrUid,
+      message,
+      idempotencyKey,
+      ...(onlyEndpoint ? { onlyEndpoint } : {}),
+    });
+    if (result.kind !== "unknown_app") break;
   }
-  return result;
+  if (result.kind === "unknown_app") throw notFound("Application");
+  if (result.kind === "conflict") throw conflict(result.detail);
+  return { message: result.message, created: result.kind === "created" };
 }
 
-type MessageKey = { kind: KeyKind; key: string };
-type DraftMessage = Omit<MessageRow, "app_id" | "id" | "destinations">;
-type Created = { message: MessageRow; created: boolean };
+/** The log object holding a message named by id or eventId. */
+export const messageLog = (env: Env, appId: string, idOrEventId: string): LogRef =>
+  logRef(env, appId, shardForMessage(env, idOrEventId));
 
-/**
- * The common case in one D1 round trip (src/db/message-ingest.ts). Null when it wrote nothing
- * and the checks must decide: an unknown application, a schema to validate, or a repeated key.
- */
-async function insertInOneRoundTrip(
-  db: D1Database,
-  appIdOrUid: string,
-  draft: DraftMessage,
-  key: MessageKey | null,
-): Promise<Created | null> {
-  const id = newId("msg", draft.created_at);
-  const results = await db.batch<{ app_id: string; destinations: string }>(
-    fastIngestStatements(db, { appIdOrUid, key, message: { ...draft, id } }, draft.created_at),
-  );
-  const inserted = results[results.length - 1]?.results[0];
-  return inserted ? { message: { ...draft, id, ...inserted }, created: true } : null;
+/** The message of the application named by id or eventId, or a 404. */
+export async function requireMessage(env: Env, appId: string, idOrEventId: string): Promise<MessageRow> {
+  const log = messageLog(env, appId, idOrEventId);
+  const message = await log.stub.getMessage(log.ident, idOrEventId);
+  if (!message) throw notFound("Message");
+  return message;
 }
 
-/** The general path: application (created from MessageIn.application if need be), keys, schema, then insert. */
-async function insertAfterChecks(
-  db: D1Database,
-  appIdOrUid: string,
-  input: MessageInput,
-  draft: DraftMessage,
-  keys: MessageKey[],
-): Promise<Created> {
-  const now = draft.created_at;
-  const app = await resolveApplication(db, appIdOrUid, input);
-  const [schemaResult, endpointResult, ...keyResults] = await db.batch<Record<string, unknown>>([
-    eventTypeSchemas(db, input.eventType),
-    enabledEndpointFilters(db, app.id),
-    ...keys.map((k) => findMessageKey(db, app.id, k.kind, k.key)),
-  ]);
-  const original = await findOriginal(
-    db,
-    app.id,
-    keyResults.map((r) => r.results[0] as { msg_id: string; created_at: number } | undefined),
-    now,
-  );
-  if (original) return { message: original, created: false };
-
-  const schemaRow = schemaResult?.results[0] as { schemas: string | null } | undefined;
-  const schema = latestSchema(parseJson<Record<string, unknown> | null>(schemaRow?.schemas, null));
-  if (schema !== null) {
-    const errors = validateJsonSchema(schema, input.payload, ["body", "payload"]);
-    if (errors.length > 0) {
-      throw new ValidationFailure(
-        errors.map((e) => ({ loc: e.path, msg: e.message, type: "value_error.jsonschema" })),
-      );
-    }
-  }
-
-  const channels = parseJson<string[] | null>(draft.channels, null);
-  const endpoints = (endpointResult?.results ?? []) as unknown as FanoutEndpoint[];
-  const destinations = endpoints
-    .filter((ep) => endpointMatches(ep, input.eventType, channels))
-    .map((ep) => ep.id);
-  const message: MessageRow = {
-    ...draft,
-    app_id: app.id,
-    id: newId("msg", now),
-    destinations: JSON.stringify(destinations),
-  };
-  try {
-    await db.batch([
-      ...keys.flatMap((k) => [
-        deleteStaleKey(db, app.id, k.kind, k.key, now),
-        insertMessageKey(db, {
-          app_id: app.id,
-          kind: k.kind,
-          key: k.key,
-          msg_id: message.id,
-          created_at: now,
-        }),
-      ]),
-      insertMessage(db, message),
-    ]);
-  } catch (err) {
-    if (!isUniqueViolation(err) || keys.length === 0) throw err;
-    // A concurrent request with the same key committed first: answer with its message.
-    const again = await db.batch<{ msg_id: string; created_at: number }>(
-      keys.map((k) => findMessageKey(db, app.id, k.kind, k.key)),
-    );
-    const winner = await findOriginal(
-      db,
-      app.id,
-      again.map((r) => r.results[0]),
-      now,
-    );
-    if (!winner) throw err;
-    return { message: winner, created: false };
-  }
-  return { message, created: true };
+/** Merges per-shard pages (each in `direction` order, up to limit + 1) into one. */
+export function mergeById<T extends { id: string }>(
+  pages: T[][],
+  direction: "ASC" | "DESC",
+  limit: number,
+): T[] {
+  const all = pages.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (direction === "DESC") all.reverse();
+  return all.slice(0, limit + 1);
 }
 
-async function findOriginal(
-  db: D1Database,
+/** A page of the application's messages, merged over its shards in id order. */
+export async function listMessages(
+  env: Env,
   appId: string,
-  found: ({ msg_id: string; created_at: number } | undefined)[],
-  now: number,
-): Promise<MessageRow | null> {
-  for (const key of found) {
-    if (key && key.created_at > now - IDEMPOTENCY_WINDOW_MS) {
-      const message = await getMessage(db, appId, key.msg_id);
-      if (message) return message;
-    }
-  }
-  return null;
+  filter: MessageFilter,
+  direction: "ASC" | "DESC",
+  limit: number,
+): Promise<MessageRow[]> {
+  const pages = await Promise.all(
+    allShards(env, appId).map((l) => l.stub.listMessages(l.ident, filter, direction, limit)),
+  );
+  return mergeById(pages, direction, limit);
+}
+
+/** Deletes a message's payload at once; its pending deliveries then end without sending it. */
+export async function expungeMessageContent(env: Env, appId: string, idOrEventId: string): Promise<void> {
+  const message = await requireMessage(env, appId, idOrEventId);
+  const log = messageLog(env, appId, message.id);
+  await log.stub.expunge(log.ident, message.id);
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { createApplication } from "../../services/applications";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { ApplicationIn, ApplicationOut, toApplicationOut } from "./schema";
@@ -30,7 +30,7 @@ const route = createRoute({
 export const registerCreateApplication = (app: App) =>
   app.openapi(route, async (c) => {
     const { app: row, created } = await createApplication({
-      db: c.env.DB,
+      env: c.env,
       input: c.req.valid("json"),
       getIfExists: c.req.valid("query").get_if_exists === "true",
     });

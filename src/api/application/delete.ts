@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { removeApplication } from "../../services/applications";
 import { errorResponses, noContent, security } from "../common";
 import { appIdParam } from "./schema";
@@ -18,6 +18,6 @@ const route = createRoute({
 
 export const registerDeleteApplication = (app: App) =>
   app.openapi(route, async (c) => {
-    await removeApplication({ db: c.env.DB, idOrUid: c.req.valid("param").app_id });
+    await removeApplication({ env: c.env, idOrUid: c.req.valid("param").app_id });
     return c.body(null, 204);
   });

@@ -1,4 +1,4 @@
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { registerCreateApplication } from "./create";
 import { registerDeleteApplication } from "./delete";
 import { registerGetApplication } from "./get";

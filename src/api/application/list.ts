@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { listApplications } from "../../db/applications";
 import { cursorClause, listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { errorResponses, jsonResponse, security } from "../common";

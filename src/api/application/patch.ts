@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { patchApplication } from "../../services/applications";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { ApplicationOut, ApplicationPatch, appIdParam, toApplicationOut } from "./schema";
@@ -21,7 +21,7 @@ const route = createRoute({
 export const registerPatchApplication = (app: App) =>
   app.openapi(route, async (c) => {
     const row = await patchApplication({
-      db: c.env.DB,
+      env: c.env,
       idOrUid: c.req.valid("param").app_id,
       input: c.req.valid("json"),
     });

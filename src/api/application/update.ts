@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { replaceApplication } from "../../services/applications";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { ApplicationIn, ApplicationOut, appIdParam, toApplicationOut } from "./schema";
@@ -23,7 +23,7 @@ const route = createRoute({
 export const registerUpdateApplication = (app: App) =>
   app.openapi(route, async (c) => {
     const { app: row, created } = await replaceApplication({
-      db: c.env.DB,
+      env: c.env,
       idOrUid: c.req.valid("param").app_id,
       input: c.req.valid("json"),
     });

@@ -1,12 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { latestAttemptsOfMessage } from "../../db/deliveries";
-import { endpointsByIds } from "../../db/delivery-reads";
-import type { EndpointRow } from "../../db/endpoints";
+import type { App } from "../../types";
 import { isoTime, parseJson } from "../../lib/json";
-import { listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
+import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
-import { requireMessage } from "../../services/messages";
+import { listDestinations } from "../../services/attempts";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { asStatus, messageStatus, messageStatusText, statusText } from "./schema";
@@ -35,9 +32,11 @@ const route = createRoute({
   operationId: "v1.message-attempt.list-attempted-destinations",
   tags: ["Message Attempt"],
   summary: "List Attempted Destinations",
-  description: "Lists the endpoints the message was fanned out to, with each delivery's status.",
+  description:
+    "Lists the endpoints the message was fanned out to, with each destination's status: pending (1) until its " +
+    "first attempt and while a retry is scheduled, sending (3) while an attempt is in flight, then success (0) or fail (2).",
   security,
-  request: { params: msgParams, query: paginationQuery },
+  request: { params: msgParams, query: paginationQuery.strict() },
   responses: {
     200: jsonResponse(listResponseSchema(MessageEndpointOut, "ListResponse_MessageEndpointOut_"), "A page"),
     401: errorResponses[401],
@@ -46,63 +45,37 @@ const route = createRoute({
   },
 });
 
-// D1 binds at most 100 parameters: a page reads at most this many destinations.
-const MAX_PAGE = 90;
-
 export const registerListAttemptedDestinations = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const message = await requireMessage(c.env.DB, application.id, msg_id);
     const page = pageRequest(c.req.valid("query"), "ascending");
-    const limit = Math.min(page.limit, MAX_PAGE);
-    let ids = parseJson<string[]>(message.destinations, []).sort();
-    if (page.direction === "DESC") ids.reverse();
-    if (page.cursor) {
-      const cursor = page.cursor;
-      ids = ids.filter((id) => (page.direction === "ASC" ? id > cursor : id < cursor));
-    }
-    const pageIds = ids.slice(0, limit);
-    const [endpoints, latest] = await Promise.all([
-      pageIds.length ? endpointsByIds(c.env.DB, application.id, pageIds).all<EndpointRow>() : { results: [] },
-      latestAttemptsOfMessage(c.env.DB, application.id, message.id, pageIds),
-    ]);
-    const byId = new Map(endpoints.results.map((e) => [e.id, e]));
-    // Deleted endpoints drop out of the listing.
-    const rows = pageIds.flatMap((id) => {
-      const e = byId.get(id);
-      return e ? [e] : [];
-    });
-    if (page.backwards) rows.reverse();
-    const data = rows.map((e) => {
-      const state = latest.get(e.id);
-      const status = state?.status ?? 1;
-      return {
-        id: e.id,
-        uid: e.uid,
-        url: e.url,
-        description: e.description,
-        status: asStatus(status),
-        statusText: statusText(status),
-        nextAttempt: state?.next_attempt_at ? isoTime(state.next_attempt_at) : null,
-        throttleRate: e.throttle_rate,
-        disabled: e.disabled === 1,
-        eventTypes: parseJson<string[] | null>(e.event_types, null),
-        channels: parseJson<string[] | null>(e.channels, null),
-        createdAt: isoTime(e.created_at),
-        updatedAt: isoTime(e.updated_at),
-      };
-    });
-    const first = pageIds[0];
-    const last = pageIds[pageIds.length - 1];
-    const [head, tail] = page.backwards ? [last, first] : [first, last];
+    const all = await listDestinations(c.env, application.id, msg_id);
+    let rows = page.direction === "DESC" ? [...all].reverse() : all;
+    const cursor = page.cursor;
+    if (cursor)
+      rows = rows.filter((d) => (page.direction === "ASC" ? d.endpoint.id > cursor : d.endpoint.id < cursor));
     return c.json(
-      {
-        data,
-        iterator: tail ?? null,
-        prevIterator: head ? `-${head}` : null,
-        done: ids.length <= limit,
-      },
+      listResponse(
+        rows.slice(0, page.limit + 1),
+        page,
+        (d) => d.endpoint.id,
+        ({ endpoint: e, status, nextAttempt }) => ({
+          id: e.id,
+          uid: e.uid,
+          url: e.url,
+          description: e.description,
+          status: asStatus(status),
+          statusText: statusText(status),
+          nextAttempt: nextAttempt ? isoTime(nextAttempt) : null,
+          throttleRate: e.throttle_rate,
+          disabled: e.disabled === 1,
+          eventTypes: parseJson<string[] | null>(e.event_types, null),
+          channels: parseJson<string[] | null>(e.channels, null),
+          createdAt: isoTime(e.created_at),
+          updatedAt: isoTime(e.updated_at),
+        }),
+      ),
       200,
     );
   });

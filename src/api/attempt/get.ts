@@ -1,12 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { getAttempt } from "../../db/attempts";
-import { notFound } from "../../errors";
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
-import { requireMessage } from "../../services/messages";
+import { getAttempt } from "../../services/attempts";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
-import { MessageAttemptOut, toAttemptOut } from "./schema";
+import { attemptIdParam, MessageAttemptOut, toAttemptOut } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -17,11 +15,7 @@ const route = createRoute({
   security,
   request: {
     params: msgParams.extend({
-      attempt_id: z
-        .string()
-        .min(1)
-        .max(256)
-        .openapi({ param: { name: "attempt_id", in: "path" } }),
+      attempt_id: attemptIdParam,
     }),
   },
   responses: {
@@ -35,8 +29,5 @@ export const registerGetAttempt = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id, attempt_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const message = await requireMessage(c.env.DB, application.id, msg_id);
-    const row = await getAttempt(c.env.DB, application.id, message.id, attempt_id);
-    if (!row) throw notFound("Message attempt");
-    return c.json(toAttemptOut(row), 200);
+    return c.json(toAttemptOut(await getAttempt(c.env, application.id, msg_id, attempt_id)), 200);
   });

@@ -1,5 +1,6 @@
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { registerListAttemptedDestinations } from "./destinations";
+import { registerExpungeAttemptContent } from "./expunge-content";
 import { registerGetAttempt } from "./get";
 import { registerListAttemptsByEndpoint } from "./list-by-endpoint";
 import { registerListAttemptsByMsg } from "./list-by-msg";
@@ -11,4 +12,5 @@ export function registerAttemptRoutes(app: App) {
   registerGetAttempt(app);
   registerListAttemptedDestinations(app);
   registerResendMessage(app);
+  registerExpungeAttemptContent(app);
 }

@@ -1,17 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { listAttemptsByEndpoint } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
-import { queryBool, timeRangeQuery } from "../message/schema";
-import { attemptListPage } from "./page";
-import {
-  appEndpointParams,
-  ListResponseMessageAttemptOut,
-  statusCodeClassQuery,
-  statusQuery,
-} from "./schema";
+import { attemptListQuery, attemptListRequest, attemptPage, withMsgQuery } from "./page";
+import { appEndpointParams, ListResponseMessageAttemptOut } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -19,17 +13,10 @@ const route = createRoute({
   operationId: "v1.message-attempt.list-by-endpoint",
   tags: ["Message Attempt"],
   summary: "List Attempts By Endpoint",
-  description: "Lists an endpoint's attempts, newest first.",
+  description:
+    "Lists an endpoint's attempts, newest first. Each attempt's status is its own: success (0) or fail (2).",
   security,
-  request: {
-    params: appEndpointParams,
-    query: paginationQuery.extend({
-      status: statusQuery,
-      status_code_class: statusCodeClassQuery,
-      with_content: queryBool(true).openapi({ type: "boolean" }),
-      ...timeRangeQuery,
-    }),
-  },
+  request: { params: appEndpointParams, query: attemptListQuery.extend(withMsgQuery).strict() },
   responses: {
     200: jsonResponse(ListResponseMessageAttemptOut, "A page of attempts"),
     401: errorResponses[401],
@@ -44,5 +31,15 @@ export const registerListAttemptsByEndpoint = (app: App) =>
     const q = c.req.valid("query");
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
-    return c.json(await attemptListPage(c.env.DB, application.id, { endpointId: endpoint.id }, q), 200);
+    const { page, filter } = attemptListRequest(q);
+    const rows = await listAttemptsByEndpoint(
+      c.env,
+      application.id,
+      endpoint.id,
+      filter,
+      page.direction,
+      page.limit,
+      q.with_msg,
+    );
+    return c.json(attemptPage(rows, q), 200);
   });

@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { listAttemptsByMessage } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
-import { requireMessage } from "../../services/messages";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
-import { msgParams, queryBool, timeRangeQuery } from "../message/schema";
-import { attemptListPage } from "./page";
-import { ListResponseMessageAttemptOut, statusCodeClassQuery, statusQuery } from "./schema";
+import { msgParams } from "../message/schema";
+import { attemptListQuery, attemptListRequest, attemptPage } from "./page";
+import { ListResponseMessageAttemptOut } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -15,17 +14,12 @@ const route = createRoute({
   operationId: "v1.message-attempt.list-by-msg",
   tags: ["Message Attempt"],
   summary: "List Attempts By Msg",
-  description: "Lists a message's attempts, newest first.",
+  description:
+    "Lists a message's attempts, newest first. Each attempt's status is its own: success (0) or fail (2).",
   security,
   request: {
     params: msgParams,
-    query: paginationQuery.extend({
-      status: statusQuery,
-      status_code_class: statusCodeClassQuery,
-      endpoint_id: z.string().min(1).max(256).optional(),
-      with_content: queryBool(true).openapi({ type: "boolean" }),
-      ...timeRangeQuery,
-    }),
+    query: attemptListQuery.extend({ endpoint_id: z.string().min(1).max(256).optional() }).strict(),
   },
   responses: {
     200: jsonResponse(ListResponseMessageAttemptOut, "A page of attempts"),
@@ -40,9 +34,17 @@ export const registerListAttemptsByMsg = (app: App) =>
     const { app_id, msg_id } = c.req.valid("param");
     const q = c.req.valid("query");
     const application = await requireApplication(c.env.DB, app_id);
-    const message = await requireMessage(c.env.DB, application.id, msg_id);
     const endpointId = q.endpoint_id
       ? (await requireEndpoint(c.env.DB, application.id, q.endpoint_id)).id
       : undefined;
-    return c.json(await attemptListPage(c.env.DB, application.id, { msgId: message.id, endpointId }, q), 200);
+    const { page, filter } = attemptListRequest(q);
+    const rows = await listAttemptsByMessage(
+      c.env,
+      application.id,
+      msg_id,
+      { ...filter, endpointId },
+      page.direction,
+      page.limit,
+    );
+    return c.json(attemptPage(rows, q), 200);
   });

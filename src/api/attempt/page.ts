@@ -1,42 +1,60 @@
-import { type AttemptFilter, listAttempts } from "../../db/attempts";
-import { listResponse, type PaginationQuery, pageRequest } from "../../lib/pagination";
-import { idRange } from "../message/schema";
-import { toAttemptOut } from "./schema";
+import type { AttemptFilter } from "../../log/attempt-store";
+import { listResponse, type PaginationQuery, pageRequest, paginationQuery } from "../../lib/pagination";
+import { channelName, idRange, queryBool, queryList, tagQuery, timeRangeQuery } from "../message/schema";
+import { statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
+import type { AttemptWithMessage } from "../../services/attempts";
 
-/** The query both attempt listings (by endpoint, by message) share. */
+/** The query both attempt listings (by endpoint, by message) share; unknown parameters are a 422. */
+export const attemptListQuery = paginationQuery.extend({
+  status: statusQuery,
+  status_code_class: statusCodeClassQuery,
+  channel: channelName.optional().openapi({ description: "Only attempts of messages sent on this channel" }),
+  tag: tagQuery,
+  event_types: queryList.openapi({
+    type: "array",
+    items: { type: "string" },
+    description: "Only these event types",
+  }),
+  with_content: queryBool(true).openapi({ type: "boolean" }),
+  ...timeRangeQuery,
+});
+
 export interface AttemptListQuery extends PaginationQuery {
   status?: number;
   status_code_class?: number;
+  channel?: string;
+  tag?: string;
+  event_types: string[] | null;
   with_content: boolean;
   before?: string;
   after?: string;
 }
 
-/** A page of an application's attempts within `scope`, newest first unless the query says otherwise. */
-export async function attemptListPage(
-  db: D1Database,
-  appId: string,
-  scope: Pick<AttemptFilter, "msgId" | "endpointId">,
-  q: AttemptListQuery,
-) {
+/** The page request and the log's filter of an attempt listing. */
+export function attemptListRequest(q: AttemptListQuery) {
   const page = pageRequest(q, "descending");
-  const rows = await listAttempts(
-    db,
-    appId,
-    {
-      ...scope,
-      status: q.status,
-      statusCodeClass: q.status_code_class,
-      ...idRange("atmpt", q),
-      cursor: page.cursor,
-    },
-    page.direction,
-    page.limit,
-  );
+  const filter: AttemptFilter = {
+    status: q.status,
+    statusCodeClass: q.status_code_class,
+    ...idRange("atmpt", q),
+    cursor: page.cursor,
+    eventTypes: q.event_types,
+    channel: q.channel ?? null,
+    tag: q.tag ?? null,
+  };
+  return { page, filter };
+}
+
+export const attemptPage = (rows: AttemptWithMessage[], q: AttemptListQuery) => {
+  const { page } = attemptListRequest(q);
   return listResponse(
     rows,
     page,
     (r) => r.id,
     (r) => toAttemptOut(r, q.with_content),
   );
-}
+};
+
+export const withMsgQuery = {
+  with_msg: queryBool(false).openapi({ type: "boolean", description: "Include the message" }),
+};

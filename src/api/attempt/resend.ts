@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { resendDelivery } from "../../services/deliveries";
+import { requireEndpoint } from "../../services/endpoints";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { endpointIdParam } from "./schema";
@@ -26,6 +27,7 @@ export const registerResendMessage = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id, endpoint_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    await resendDelivery(c.env, application, msg_id, endpoint_id);
+    const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
+    await resendDelivery(c.env, application.id, msg_id, endpoint.id);
     return c.json({}, 202);
   });

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { type AttemptRow, STATUS_TEXT } from "../../db/attempts";
+import { type AttemptRow, type MessageRow, STATUS_TEXT } from "../../log/records";
 import { isoTime } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
-import { appIdParam } from "../message/schema";
+import { appIdParam, MessageOut, toMessageOut } from "../message/schema";
 
 export const messageStatus = z
   .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])
@@ -17,6 +17,12 @@ export const endpointIdParam = z
   .min(1)
   .max(256)
   .openapi({ param: { name: "endpoint_id", in: "path" }, description: "The endpoint's id or uid" });
+
+export const attemptIdParam = z
+  .string()
+  .min(1)
+  .max(256)
+  .openapi({ param: { name: "attempt_id", in: "path" } });
 
 export const appEndpointParams = appIdParam.extend({ endpoint_id: endpointIdParam });
 
@@ -42,6 +48,7 @@ export const MessageAttemptOut = z
     statusText: messageStatusText,
     triggerType: z.union([z.literal(0), z.literal(1)]).openapi({ description: "0 scheduled, 1 manual" }),
     timestamp: z.string(),
+    msg: MessageOut.nullable().optional(),
   })
   .openapi("MessageAttemptOut");
 
@@ -50,8 +57,12 @@ export const ListResponseMessageAttemptOut = listResponseSchema(
   "ListResponse_MessageAttemptOut_",
 );
 
-export function toAttemptOut(row: AttemptRow, withContent = true): z.infer<typeof MessageAttemptOut> {
+export function toAttemptOut(
+  row: AttemptRow & { msg?: MessageRow | null },
+  withContent = true,
+): z.infer<typeof MessageAttemptOut> {
   return {
+    ...(row.msg === undefined ? {} : { msg: row.msg ? toMessageOut(row.msg, withContent) : null }),
     id: row.id,
     msgId: row.msg_id,
     endpointId: row.endpoint_id,
@@ -59,8 +70,9 @@ export function toAttemptOut(row: AttemptRow, withContent = true): z.infer<typeo
     response: withContent ? row.response : "",
     responseStatusCode: row.response_status_code,
     responseDurationMs: row.response_duration_ms,
-    status: asStatus(row.status),
-    statusText: statusText(row.status),
+    // An attempt is Success or Fail; pending and sending describe its destination.
+    status: row.status === 0 ? 0 : 2,
+    statusText: row.status === 0 ? "success" : "fail",
     triggerType: row.trigger_type === 1 ? 1 : 0,
     timestamp: isoTime(row.created_at),
   };

@@ -1,4 +1,4 @@
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { registerCreateEndpoint } from "./create";
 import { registerDeleteEndpoint } from "./delete";
 import { registerGetEndpoint } from "./get";

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { listEndpointMessages } from "../../db/deliveries";
+import type { App } from "../../types";
 import { isoTime } from "../../lib/json";
 import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { listEndpointMessages } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
 import {
   appEndpointParams,
@@ -20,6 +20,7 @@ import {
   messageListFilter,
   queryBool,
   queryList,
+  tagQuery,
   timeRangeQuery,
   toMessageOut,
 } from "../message/schema";
@@ -36,17 +37,22 @@ const route = createRoute({
   operationId: "v1.message-attempt.list-attempted-messages",
   tags: ["Message Attempt"],
   summary: "List Attempted Messages",
-  description: "Lists the messages sent to this endpoint, newest first, with the delivery's status.",
+  description:
+    "Lists the messages sent to this endpoint, newest first, with the delivery's status. A page may hold fewer " +
+    "than `limit` messages with `done: false` when the endpoint receives few of the application's messages.",
   security,
   request: {
     params: appEndpointParams,
-    query: paginationQuery.extend({
-      channel: channelName.optional(),
-      status: statusQuery,
-      event_types: queryList.openapi({ type: "array", items: { type: "string" } }),
-      with_content: queryBool(true).openapi({ type: "boolean" }),
-      ...timeRangeQuery,
-    }),
+    query: paginationQuery
+      .extend({
+        channel: channelName.optional(),
+        status: statusQuery,
+        event_types: queryList.openapi({ type: "array", items: { type: "string" } }),
+        with_content: queryBool(true).openapi({ type: "boolean" }),
+        tag: tagQuery,
+        ...timeRangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: jsonResponse(listResponseSchema(EndpointMessageOut, "ListResponse_EndpointMessageOut_"), "A page"),
@@ -63,26 +69,26 @@ export const registerListEndpointMessages = (app: App) =>
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
     const page = pageRequest(q, "descending");
-    const rows = await listEndpointMessages(
-      c.env.DB,
+    const { rows, stoppedAt } = await listEndpointMessages(
+      c.env,
       application.id,
       endpoint.id,
       { ...messageListFilter(q, page.cursor), status: q.status },
       page.direction,
       page.limit,
     );
-    return c.json(
-      listResponse(
-        rows,
-        page,
-        (r) => r.id,
-        (r) => ({
-          ...toMessageOut(r, q.with_content),
-          status: asStatus(r.d_status ?? 1),
-          statusText: statusText(r.d_status ?? 1),
-          nextAttempt: r.d_next ? isoTime(r.d_next) : null,
-        }),
-      ),
-      200,
+    const body = listResponse(
+      rows,
+      page,
+      (r) => r.id,
+      (r) => ({
+        ...toMessageOut(r, q.with_content),
+        status: asStatus(r.d_status),
+        statusText: statusText(r.d_status),
+        nextAttempt: r.d_next ? isoTime(r.d_next) : null,
+      }),
     );
+    // A shard read its limit without filling the page: go on from where it stopped.
+    if (stoppedAt && !page.backwards) return c.json({ ...body, iterator: stoppedAt, done: false }, 200);
+    return c.json(body, 200);
   });

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { invalid } from "../../errors";
-import { newId } from "../../lib/ids";
 import { requireApplication } from "../../services/applications";
 import { recoverEndpoint } from "../../services/deliveries";
 import { requireEndpoint } from "../../services/endpoints";
 import { appEndpointParams } from "../attempt/schema";
+import { RecoverOut, toRecoverOut } from "../background-task/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 
 const RecoverIn = z
@@ -15,15 +15,6 @@ const RecoverIn = z
   })
   .openapi("RecoverIn");
 
-const RecoverOut = z
-  .object({
-    id: z.string(),
-    status: z.enum(["running", "finished", "failed"]),
-    task: z.literal("endpoint.recover"),
-    updatedAt: z.string(),
-  })
-  .openapi("RecoverOut");
-
 const route = createRoute({
   method: "post",
   path: "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
@@ -32,8 +23,8 @@ const route = createRoute({
   summary: "Recover Failed Webhooks",
   description:
     "Queues a new attempt (trigger type manual) of every delivery to this endpoint whose latest attempt " +
-    "failed, for messages created between `since` and `until` (default: now). The first 10,000 are " +
-    "queued before the answer; the rest are queued in the background.",
+    "failed, for messages created between `since` and `until` (default: now), as a background task: " +
+    "follow it at /api/v1/background-task/{task_id}.",
   security,
   request: { params: appEndpointParams, body: jsonBody(RecoverIn) },
   responses: { 202: jsonResponse(RecoverOut, "The recovery was queued"), ...errorResponses },
@@ -48,16 +39,6 @@ export const registerRecoverEndpoint = (app: App) =>
     if (until <= since) throw invalid(["body", "until"], "must be after since");
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
-    // Small recoveries are queued by the time this answers; larger ones go on in the consumer.
-    await recoverEndpoint(c.env, application.id, endpoint.id, { since, until });
-    const taskId = `qtask_${newId("msg").slice(4)}`;
-    return c.json(
-      {
-        id: taskId,
-        status: "running" as const,
-        task: "endpoint.recover" as const,
-        updatedAt: new Date().toISOString(),
-      },
-      202,
-    );
+    const task = await recoverEndpoint(c.env, application.id, endpoint.id, { since, until });
+    return c.json(toRecoverOut(task), 202);
   });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { rotateEndpointSecret } from "../../services/endpoint-secrets";
 import { errorResponses, noContent, security } from "../common";

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { invalid } from "../../errors";
 import { requireApplication } from "../../services/applications";
-import { endpointStats } from "../../services/deliveries";
+import { endpointStats } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonResponse, security } from "../common";
@@ -30,10 +30,12 @@ const route = createRoute({
   security,
   request: {
     params: appEndpointParams,
-    query: z.object({
-      since: z.iso.datetime({ offset: true }).optional(),
-      until: z.iso.datetime({ offset: true }).optional(),
-    }),
+    query: z
+      .object({
+        since: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict(),
   },
   responses: {
     200: jsonResponse(EndpointStats, "Counts by status"),
@@ -52,5 +54,5 @@ export const registerEndpointStats = (app: App) =>
     if (until <= since) throw invalid(["query", "until"], "must be after since");
     const application = await requireApplication(c.env.DB, app_id);
     const endpoint = await requireEndpoint(c.env.DB, application.id, endpoint_id);
-    return c.json(await endpointStats(c.env.DB, application.id, endpoint.id, since, until), 200);
+    return c.json(await endpointStats(c.env, application.id, endpoint.id, since, until), 200);
   });

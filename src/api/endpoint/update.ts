@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { updateEndpoint } from "../../services/endpoints";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { createEventType } from "../../services/event-types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EventTypeIn, EventTypeOut, toEventTypeOut } from "./schema";

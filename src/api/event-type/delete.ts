@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { removeEventType } from "../../services/event-types";
 import { errorResponses, noContent, security } from "../common";
 import { eventTypeNameParam } from "./schema";

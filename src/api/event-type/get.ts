@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { requireEventType } from "../../services/event-types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { EventTypeOut, eventTypeNameParam, toEventTypeOut } from "./schema";

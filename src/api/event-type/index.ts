@@ -1,4 +1,4 @@
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { registerCreateEventType } from "./create";
 import { registerDeleteEventType } from "./delete";
 import { registerGetEventType } from "./get";

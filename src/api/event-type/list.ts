@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { listEventTypes } from "../../db/event-types";
 import { cursorClause, listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { errorResponses, jsonResponse, security } from "../common";

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { patchEventType } from "../../services/event-types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EventTypeOut, EventTypePatch, eventTypeNameParam, toEventTypeOut } from "./schema";

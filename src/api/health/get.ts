@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 
 const route = createRoute({
   method: "get",

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { createMessage } from "../../services/messages";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { appIdParam, MessageIn, MessageOut, queryBool, toMessageOut } from "./schema";

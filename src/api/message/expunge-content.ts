@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { expungePayload } from "../../db/messages";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
-import { requireMessage } from "../../services/messages";
+import { expungeMessageContent } from "../../services/messages";
 import { errorResponses, noContent, security } from "../common";
 import { msgParams } from "./schema";
 
@@ -24,7 +23,6 @@ export const registerExpungeMessageContent = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const row = await requireMessage(c.env.DB, application.id, msg_id);
-    await expungePayload(c.env.DB, application.id, row.id).run();
+    await expungeMessageContent(c.env, application.id, msg_id);
     return c.body(null, 204);
   });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { requireMessage } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
@@ -15,7 +15,7 @@ const route = createRoute({
   security,
   request: {
     params: msgParams,
-    query: z.object({ with_content: queryBool(true).openapi({ type: "boolean" }) }),
+    query: z.object({ with_content: queryBool(true).openapi({ type: "boolean" }) }).strict(),
   },
   responses: {
     200: jsonResponse(MessageOut, "The message"),
@@ -28,6 +28,6 @@ export const registerGetMessage = (app: App) =>
   app.openapi(route, async (c) => {
     const { app_id, msg_id } = c.req.valid("param");
     const application = await requireApplication(c.env.DB, app_id);
-    const row = await requireMessage(c.env.DB, application.id, msg_id);
+    const row = await requireMessage(c.env, application.id, msg_id);
     return c.json(toMessageOut(row, c.req.valid("query").with_content), 200);
   });

@@ -1,4 +1,4 @@
-import type { App } from "../../app";
+import type { App } from "../../types";
 import { registerCreateMessage } from "./create";
 import { registerExpungeMessageContent } from "./expunge-content";
 import { registerGetMessage } from "./get";

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../app";
-import { listMessages } from "../../db/messages";
+import type { App } from "../../types";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { listMessages } from "../../services/messages";
 import { errorResponses, jsonResponse, security } from "../common";
 import {
   appIdParam,
@@ -11,6 +11,7 @@ import {
   messageListFilter,
   queryBool,
   queryList,
+  tagQuery,
   timeRangeQuery,
   toMessageOut,
 } from "./schema";
@@ -25,16 +26,19 @@ const route = createRoute({
   security,
   request: {
     params: appIdParam,
-    query: paginationQuery.extend({
-      channel: channelName.optional().openapi({ description: "Only messages sent on this channel" }),
-      event_types: queryList.openapi({
-        type: "array",
-        items: { type: "string" },
-        description: "Only these event types",
-      }),
-      with_content: queryBool(true).openapi({ type: "boolean" }),
-      ...timeRangeQuery,
-    }),
+    query: paginationQuery
+      .extend({
+        channel: channelName.optional().openapi({ description: "Only messages sent on this channel" }),
+        event_types: queryList.openapi({
+          type: "array",
+          items: { type: "string" },
+          description: "Only these event types",
+        }),
+        with_content: queryBool(true).openapi({ type: "boolean" }),
+        tag: tagQuery,
+        ...timeRangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: jsonResponse(ListResponseMessageOut, "A page of messages"),
@@ -50,7 +54,7 @@ export const registerListMessages = (app: App) =>
     const application = await requireApplication(c.env.DB, c.req.valid("param").app_id);
     const page = pageRequest(q, "descending");
     const rows = await listMessages(
-      c.env.DB,
+      c.env,
       application.id,
       messageListFilter(q, page.cursor),
       page.direction,

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import type { MessageFilter, MessageRow } from "../../db/messages";
+import type { MessageFilter } from "../../log/message-store";
+import type { MessageRow } from "../../log/records";
 import { idAt } from "../../lib/ids";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
@@ -59,9 +60,23 @@ export const idRange = (prefix: "msg" | "atmpt", q: { before?: string; after?: s
 
 /** The filter of a message listing (an application's, or one endpoint's) from its query. */
 export const messageListFilter = (
-  q: { before?: string; after?: string; event_types: string[] | null; channel?: string },
+  q: { before?: string; after?: string; event_types: string[] | null; channel?: string; tag?: string },
   cursor: string | null,
-): MessageFilter => ({ ...idRange("msg", q), eventTypes: q.event_types, channel: q.channel ?? null, cursor });
+): MessageFilter => ({
+  ...idRange("msg", q),
+  eventTypes: q.event_types,
+  channel: q.channel ?? null,
+  tag: q.tag ?? null,
+  cursor,
+});
+
+/** The tag filter (MessageIn.tags entries). */
+export const tagQuery = z
+  .string()
+  .min(1)
+  .max(128)
+  .optional()
+  .openapi({ description: "Only messages with this tag" });
 
 /** Svix sends lists in the query as comma-separated values (the client) or repeated keys. */
 export const queryList = z
@@ -85,6 +100,17 @@ export const MessageIn = z
       .openapi({ description: "List of free-form identifiers that endpoints can filter by" }),
     tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
     payloadRetentionPeriod: z.number().int().min(5).max(90).nullish().openapi({ default: 90 }),
+    payloadRetentionHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(2160)
+      .nullish()
+      .openapi({ description: "Hours to keep the payload; exclusive with payloadRetentionPeriod" }),
+    deliverAt: z.iso
+      .datetime({ offset: true })
+      .nullish()
+      .openapi({ description: "Deliver at this time (at least one minute, at most 24 hours ahead)" }),
     application: ApplicationIn.nullish().openapi({
       description: "Creates the application when the path's id or uid does not exist yet",
     }),
@@ -100,6 +126,7 @@ export const MessageOut = z
     channels: z.array(z.string()).nullable().optional(),
     tags: z.array(z.string()).nullable().optional(),
     timestamp: z.string(),
+    deliverAt: z.string().nullable().optional(),
   })
   .openapi("MessageOut");
 
@@ -119,5 +146,6 @@ export function toMessageOut(row: MessageRow, withContent: boolean): z.infer<typ
     channels: parseJson<string[] | null>(row.channels, null),
     tags: parseJson<string[] | null>(row.tags, null),
     timestamp: isoTime(row.created_at),
+    deliverAt: row.deliver_at === null ? null : isoTime(row.deliver_at),
   };
 }

@@ -1,13 +1,19 @@
-import type { QueueJob } from "./jobs";
+import type { DeliveriesJob, DeliveryRef, QueueJob } from "./jobs";
 
-// sendBatch takes at most 100 messages and 256 KB per call; jobs are packed into chunks
-// within both limits.
+// sendBatch takes at most 100 messages and 256 KB per call; a queue message at most 128 KB,
+// and every started 64 KB of a message is one billed operation. Deliveries of one log object
+// that share a delay travel together, at most REFS_PER_MESSAGE to a message, so one billed
+// operation carries many deliveries.
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_BATCH_BYTES = 256 * 1024;
 /** Per-message overhead the platform counts on top of the body (kept conservative). */
 const MESSAGE_OVERHEAD_BYTES = 128;
-/** Payloads up to this size travel inside the job; larger ones are read from D1 by the consumer. */
-export const INLINE_PAYLOAD_BYTES = 8 * 1024;
+/**
+ * Deliveries per queue message. A ref is ~120 bytes, so 100 stay far inside the 64 KB billing
+ * unit; more per message would make one consumer invocation send more webhooks (6 at a time)
+ * and hold fewer invocations in parallel.
+ */
+export const REFS_PER_MESSAGE = 100;
 
 const encoder = new TextEncoder();
 export const byteLength = (text: string) => encoder.encode(text).length;
@@ -54,4 +60,31 @@ export async function enqueueJobs(queue: Queue, items: readonly Outgoing[]): Pro
     }
   }
   return failed;
+}
+
+/** Packs one log object's deliveries into queue messages: those with the same delay together. */
+export function packDeliveries(
+  appId: string,
+  shard: number,
+  items: readonly { ref: DeliveryRef; delaySeconds: number }[],
+): Outgoing[] {
+  const byDelay = new Map<number, DeliveryRef[]>();
+  for (const { ref, delaySeconds } of items) {
+    const refs = byDelay.get(delaySeconds) ?? [];
+    refs.push(ref);
+    byDelay.set(delaySeconds, refs);
+  }
+  const out: Outgoing[] = [];
+  for (const [delaySeconds, refs] of byDelay) {
+    for (let i = 0; i < refs.length; i += REFS_PER_MESSAGE) {
+      const job: DeliveriesJob = {
+        kind: "deliveries",
+        appId,
+        shard,
+        refs: refs.slice(i, i + REFS_PER_MESSAGE),
+      };
+      out.push(delaySeconds > 0 ? { job, delaySeconds } : { job });
+    }
+  }
+  return out;
 }

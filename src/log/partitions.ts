@@ -1,0 +1,88 @@
+import { idTime } from "../lib/ids";
+
+// A log object's data lives in one set of tables per day of message creation: msg_<day>,
+// key_<day> and att_<day> (attempts live with their message, whatever day they are made on).
+// Retention drops whole days: DROP TABLE writes no rows, where deleting a day of rows one by one
+// would bill every row again (measured: SQLite reports 0 rows written for a DROP TABLE, 1 per
+// row and per index entry for a DELETE).
+export const PARTITION_MS = 86_400_000;
+
+export const partitionOfTime = (ms: number) => Math.floor(ms / PARTITION_MS);
+export const partitionOfId = (id: string) => partitionOfTime(idTime(id));
+export const partitionStart = (p: number) => p * PARTITION_MS;
+
+export const tables = (p: number) => ({ msg: `msg_${p}`, key: `key_${p}`, att: `att_${p}` });
+
+// Every row and every index entry written is billed, so each table has its primary key as the
+// access path the API reads through and as few secondary indexes as the reads need:
+// - msg: by id (lookups, listings, the outbox scan). Scheduled messages only are indexed by
+//   deliver_at, and messages whose payload expires before the day is dropped by purge_at.
+// - key: idempotency keys ('k') and eventIds ('e'), written only when the sender gives one.
+// - att: by (message, endpoint, attempt) for a message's attempts and a destination's latest;
+//   by (endpoint, attempt) for an endpoint's attempts; retries waiting by next_attempt_at (a
+//   partial index: successes never enter it).
+const ddl = (p: number) => {
+  const t = tables(p);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.msg} (
+      id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_id TEXT, channels TEXT, tags TEXT,
+      payload TEXT, destinations TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+      deliver_at INTEGER, purge_at INTEGER) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${t.msg}_scheduled ON ${t.msg} (deliver_at) WHERE deliver_at IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${t.msg}_purge ON ${t.msg} (purge_at) WHERE purge_at IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${t.key} (
+      kind TEXT NOT NULL, key TEXT NOT NULL, msg_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+      PRIMARY KEY (kind, key)) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS ${t.att} (
+      msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL,
+      status INTEGER NOT NULL, response_status_code INTEGER NOT NULL, response TEXT NOT NULL,
+      response_duration_ms INTEGER NOT NULL, trigger_type INTEGER NOT NULL, next_attempt_at INTEGER,
+      created_at INTEGER NOT NULL, PRIMARY KEY (msg_id, endpoint_id, id)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${t.att}_endpoint ON ${t.att} (endpoint_id, id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.att}_due ON ${t.att} (next_attempt_at) WHERE next_attempt_at IS NOT NULL`,
+  ];
+};
+
+/** The day partitions of one object's SQLite database, created on first write, dropped by retention. */
+export class Partitions {
+  private known: number[] | null = null;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Existing partitions, ascending. */
+  list(): number[] {
+    if (!this.known) {
+      const rows = this.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'msg\\_%' ESCAPE '\\'",
+        )
+        .toArray();
+      this.known = rows
+        .map((r) => Number(r.name.slice(4)))
+        .filter(Number.isInteger)
+        .sort((a, b) => a - b);
+    }
+    return this.known;
+  }
+
+  has(p: number): boolean {
+    return this.list().includes(p);
+  }
+
+  ensure(p: number): void {
+    if (this.has(p)) return;
+    for (const statement of ddl(p)) this.sql.exec(statement);
+    this.known = [...this.list(), p].sort((a, b) => a - b);
+  }
+
+  drop(p: number): void {
+    const t = tables(p);
+    for (const name of [t.att, t.key, t.msg]) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
+    this.known = this.list().filter((x) => x !== p);
+  }
+
+  /** Forget the cached list (after deleteAll). */
+  reset(): void {
+    this.known = null;
+  }
+}
