@@ -477,6 +477,16 @@ export class AppLog extends DurableObject<Env> {
     return { ...m, app_id: this.ident?.appId ?? "" };
   }
 
+  /** Resolves once every delivery committed so far was handed to the queue (tests, benchmark). */
+  drained(): Promise<void> {
+    return this.producer.drain();
+  }
+
+  /** Bytes of this object's SQLite database (the benchmark's stored bytes per delivery). */
+  storageBytes(): number {
+    return this.sql.databaseSize;
+  }
+
   /** Test and benchmark access to the stored rows of one attempt. */
   attemptRow(msgId: string, id: string): AttemptRow | null {
     return this.attempts.get(msgId, id);

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import type { DeliveryJob, QueueJob } from "../../src/delivery/jobs";
+import type { DeliveriesJob, DeliveryRef, QueueJob } from "../../src/queue/jobs";
 import worker from "../../src/index";
 
 // Drives the Worker's queue handler with a hand-made batch and records what it did.
@@ -13,6 +13,34 @@ export function spySendBatch() {
 
 export const sentJobs = (spy: ReturnType<typeof spySendBatch>) =>
   spy.mock.calls.flatMap(([messages]) => [...(messages as MessageSendRequest<QueueJob>[])]);
+
+/** One delivery as a test reads it off the queue: its log object and its ref, with the send's delay. */
+export type SentDelivery = DeliveryRef & { appId: string; shard: number; delaySeconds: number | undefined };
+
+/** Every delivery the spied sendBatch calls carried, unpacked from their queue messages. */
+export const sentDeliveries = (spy: ReturnType<typeof spySendBatch>): SentDelivery[] =>
+  sentJobs(spy).flatMap((m) =>
+    m.body.kind === "deliveries"
+      ? m.body.refs.map((r) => ({
+          ...r,
+          appId: (m.body as DeliveriesJob).appId,
+          shard: (m.body as DeliveriesJob).shard,
+          delaySeconds: m.delaySeconds,
+        }))
+      : [],
+  );
+
+/** The queue message of some deliveries, as the log object packs them. */
+export const pack = (appId: string, refs: DeliveryRef[], shard = 0): DeliveriesJob => ({
+  kind: "deliveries",
+  appId,
+  shard,
+  refs,
+});
+
+/** Waits until an application's log object has handed its deliveries to the (spied) queue. */
+export const drained = (appId: string, shard = 0) =>
+  env.APP_LOG.get(env.APP_LOG.idFromName(`${appId}:${shard}`)).drained();
 
 /** Mocks the receiver at fetch: `answer` builds a new Response per call. */
 export function mockReceiver(answer: (req: Request, call: number) => Response | Promise<Response>) {
@@ -45,11 +73,7 @@ export async function runQueue(queue: string, jobs: QueueJob[], attempts = 1, wo
 export const runDeliveries = (jobs: QueueJob[], attempts = 1, workerEnv: Env = env) =>
   runQueue("edgehook-deliveries", jobs, attempts, workerEnv);
 
-export function job(
-  appId: string,
-  msgId: string,
-  endpointId: string,
-  extra: Partial<DeliveryJob> = {},
-): DeliveryJob {
-  return { kind: "delivery", appId, msgId, endpointId, attempt: 0, trigger: 0, ...extra };
+/** A first-attempt ref; `extra` sets p (the attempt it follows), n and t. */
+export function ref(msgId: string, endpointId: string, extra: Partial<DeliveryRef> = {}): DeliveryRef {
+  return { m: msgId, e: endpointId, p: null, n: 0, t: 0, ...extra };
 }

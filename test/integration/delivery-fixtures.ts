@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { AttemptRow } from "../../src/db/attempts";
-import type { MessageRow } from "../../src/db/messages";
+import { shardOfMessageId } from "../../src/lib/ids";
+import type { AppLog } from "../../src/log/app-log";
+import type { AttemptRow, MessageRow } from "../../src/log/records";
 import { api, json } from "../helpers";
 
 // Shared set-up of the delivery tests (ingest, consumer, sweeper, messages, attempts).
@@ -49,21 +51,37 @@ export async function createMessage(appId: string, body: Record<string, unknown>
   return json<MessageOut>(res);
 }
 
-export const messageRow = (appId: string, id: string) =>
-  env.DB.prepare("SELECT * FROM messages WHERE app_id = ?1 AND id = ?2").bind(appId, id).first<MessageRow>();
+/** The log object of an application's shard (shard 0 unless the message id names another). */
+export const logStub = (appId: string, shard = 0): DurableObjectStub<AppLog> =>
+  env.APP_LOG.get(env.APP_LOG.idFromName(`${appId}:${shard}`));
 
-export async function attemptRows(appId: string, msgId: string): Promise<AttemptRow[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT * FROM attempts WHERE app_id = ?1 AND msg_id = ?2 ORDER BY id",
-  )
-    .bind(appId, msgId)
-    .all<AttemptRow>();
-  return results;
+/** Runs `fn` inside the log object that holds the message (or shard 0). */
+export function inLog<T>(appId: string, fn: (log: AppLog) => T, msgId?: string): Promise<T> {
+  const shard = msgId ? (shardOfMessageId(msgId) ?? 0) : 0;
+  return runInDurableObject(logStub(appId, shard), (instance: AppLog) => fn(instance));
 }
 
-export async function countMessages(appId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE app_id = ?1")
-    .bind(appId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
+export const messageRow = (appId: string, id: string): Promise<MessageRow | null> =>
+  inLog(
+    appId,
+    (log) => {
+      const m = log.messages.get(id, Date.now());
+      return m ? { ...m, app_id: appId } : null;
+    },
+    id,
+  );
+
+export const attemptRows = (appId: string, msgId: string): Promise<AttemptRow[]> =>
+  inLog(appId, (log) => log.attempts.listByMessage(msgId, {}, "ASC", 10_000), msgId);
+
+export const countMessages = (appId: string): Promise<number> =>
+  inLog(
+    appId,
+    (log) =>
+      log.messages.list(
+        { fromId: null, toId: null, cursor: null, eventTypes: null, channel: null, tag: null },
+        "ASC",
+        100_000,
+        Date.now(),
+      ).length,
+  );
