@@ -406,32 +406,28 @@ export class AppLog extends DurableObject<Env> {
       now,
     );
     await this.producer.drain();
-    const pending = !first.complete || more;
-    const next = this.nextWake(
-      now,
-      pending ? 1000 : checkMs,
-      first.watermark < idAt("msg", now - staleMs) || items.length > 0,
-    );
+    const unsettled =
+      !first.complete ||
+      first.watermark < idAt("msg", now - staleMs) ||
+      this.messages.scan(idAt("msg", now - staleMs), idAt("msg", now + checkMs), 1).length > 0 ||
+      scheduled.earliestMissing !== null ||
+      this.attempts.due(now, 1).length > 0 ||
+      this.waiting.due(Number.MAX_SAFE_INTEGER, 1).length > 0;
+    const next = this.nextWake(now, unsettled ? (more || !first.complete ? 1000 : checkMs) : null);
     if (next !== null) this.ensureAlarm(next);
     return items.length;
   }
 
-  private nextWake(now: number, soon: number, outboxBusy: boolean): number | null {
+  /** The next time the alarm has work: soon while the outbox is unsettled, else the next due time. */
+  private nextWake(now: number, soon: number | null): number | null {
     const candidates = [
-      outboxBusy || soon < this.settings().checkMs ? now + soon : null,
+      soon === null ? null : now + soon,
       this.attempts.nextDue(now),
       this.messages.nextScheduled(now),
       this.messages.nextPurge(),
       this.maintenance.nextRetention(this.settings().retentionMs),
     ].filter((x): x is number => x !== null);
-    if (this.hasUnsettled(now)) candidates.push(now + this.settings().checkMs);
     return candidates.length ? Math.max(now + 1, Math.min(...candidates)) : null;
-  }
-
-  /** Whether the outbox still has committed work that was not seen attempted. */
-  private hasUnsettled(now: number): boolean {
-    const watermark = this.ctx.storage.kv.get<string>(WATERMARK_KEY) ?? idAt("msg", 0);
-    return watermark < idAt("msg", now) || this.waiting.due(Number.MAX_SAFE_INTEGER, 1).length > 0;
   }
 
   // --- internals --------------------------------------------------------------------------
