@@ -53,13 +53,6 @@ export const LAYERS = [
     // (what both need lives in services or below).
   },
   {
-    layer: "scheduled",
-    rank: 70,
-    paths: ["src/scheduled.ts"],
-    // The cron entry (sweeper, purges): imported only by index. It hands work to services like
-    // a route does, so it sits above them.
-  },
-  {
     layer: "services",
     rank: 60,
     paths: ["src/services/**"],
@@ -69,8 +62,7 @@ export const LAYERS = [
     layer: "delivery",
     rank: 50,
     paths: ["src/delivery/**"],
-    // Queue producer (enqueue, jobs) and consumer. Services hand it work; the consumer must not
-    // call back into services or api.
+    // The queue consumer: claim, send, record. It must not call back into services or api.
   },
   {
     layer: "log",
@@ -98,6 +90,13 @@ export const LAYERS = [
     paths: ["src/config/**", "src/db/**"],
     // The D1 configuration modules (today named db/): one table's statements per module; they
     // know SQL and nothing about services, routes or the queue.
+  },
+  {
+    layer: "queue",
+    rank: 25,
+    paths: ["src/queue/**"],
+    // What travels on the deliveries queue (job shapes, packing within the platform's limits):
+    // the log object produces it, the consumer reads it, operational events ride on it.
   },
   {
     layer: "security",
@@ -128,7 +127,8 @@ const DYNAMIC = /\bimport\s*\(\s*(["'])([^"'\n]+)\1\s*\)/g;
 export function parseImports(source) {
   const found = [];
   for (const re of [STATIC_FROM, SIDE_EFFECT]) {
-    for (const m of source.matchAll(re)) found.push({ at: m.index, spec: m[2] });
+    for (const m of source.matchAll(re))
+      found.push({ at: m.index, spec: m[2], typeOnly: /^\s*(?:import|export)\s+type\b/.test(m[0]) });
   }
   for (const m of source.matchAll(DYNAMIC)) {
     const lineStart = source.lastIndexOf("\n", m.index) + 1;
@@ -136,10 +136,30 @@ export function parseImports(source) {
     if (before.includes("//") || /^\s*(\/\*|\*)/.test(before)) continue;
     // Inside a string literal when a quote before it on the line is still open.
     if ([`"`, "'", "`"].some((q) => before.split(q).length % 2 === 0)) continue;
-    found.push({ at: m.index, spec: m[2] });
+    found.push({ at: m.index, spec: m[2], typeOnly: false });
   }
   return found.sort((a, b) => a.at - b.at).map((f) => f.spec);
 }
+
+/** The specifiers a file imports only as types (every import of them is `import type` / `export type`). */
+export function typeOnlyImports(source) {
+  const typed = new Set();
+  const runtime = new Set(parseImports(source.replace(STATIC_FROM, "")));
+  for (const m of source.matchAll(STATIC_FROM)) {
+    if (/^\s*(?:import|export)\s+type\b/.test(m[0])) typed.add(m[2]);
+    else runtime.add(m[2]);
+  }
+  return new Set([...typed].filter((spec) => !runtime.has(spec)));
+}
+
+/**
+ * Routes hold no SQL (STYLE.md): a route reaches data through a service verb. So api/ and
+ * portal/ may import the D1 modules and the log object's modules for their types only; the
+ * log's row shapes and status names (records.ts) are plain data and may be imported.
+ */
+export const RUNTIME_FORBIDDEN = [
+  { from: ["api", "portal"], into: ["config", "log"], except: ["src/log/records.ts"] },
+];
 
 /**
  * The file a relative specifier names (as `moduleResolution: "bundler"` does for .ts files), or
@@ -184,9 +204,10 @@ export function buildGraph(sources, exists = () => false) {
   const has = (f) => sources.has(f) || exists(f);
   for (const [file, text] of sources) {
     const edges = [];
+    const types = typeOnlyImports(text);
     for (const spec of parseImports(text)) {
       const to = resolveImport(file, spec, has);
-      if (to !== undefined) edges.push({ spec, to });
+      if (to !== undefined) edges.push({ spec, to, typeOnly: types.has(spec) });
     }
     graph.set(file, edges);
   }
@@ -268,7 +289,9 @@ export function checkGraph(graph, layers = LAYERS) {
   let imports = 0;
   for (const file of [...graph.keys()].sort()) {
     const targets = new Set();
-    for (const { spec, to } of graph.get(file)) {
+    const runtime = new Set();
+    for (const { spec, to, typeOnly } of graph.get(file)) {
+      if (to && !typeOnly) runtime.add(to);
       if (to === null) problems.push(`${file} -> ${spec}: cannot resolve the relative import`);
       else if (!to.startsWith("src/")) problems.push(`${file} -> ${to}: src/ may not import outside src/`);
       else targets.add(to);
@@ -282,6 +305,11 @@ export function checkGraph(graph, layers = LAYERS) {
       if (!into || into === from) continue;
       if (into.rank >= from.rank)
         problems.push(`${file} -> ${to}: ${from.layer} may not import ${into.layer}`);
+      const rule = RUNTIME_FORBIDDEN.find((r) => r.from.includes(from.layer) && r.into.includes(into.layer));
+      if (rule && runtime.has(to) && !rule.except.includes(to))
+        problems.push(
+          `${file} -> ${to}: ${from.layer} may import ${into.layer} for types only (routes hold no SQL)`,
+        );
     }
   }
 
@@ -406,6 +434,16 @@ const CASES = [
       "src/delivery/jobs.ts -> src/services/deliveries.ts: delivery may not import services",
       "cycle: src/delivery/jobs.ts -> src/services/deliveries.ts -> src/delivery/jobs.ts",
     ],
+  },
+  {
+    name: "routes import D1 and log modules for their types only",
+    sources: {
+      "src/api/a.ts":
+        'import type { Row } from "../db/rows";\nimport { listRows } from "../db/rows";\nimport { STATUS } from "../log/records";\n',
+      "src/db/rows.ts": "export const listRows = 1;\n",
+      "src/log/records.ts": "export const STATUS = 1;\n",
+    },
+    expect: ["src/api/a.ts -> src/db/rows.ts: api may import config for types only (routes hold no SQL)"],
   },
   {
     name: "unresolved relative imports and imports out of src/ fail",

@@ -8,6 +8,8 @@ export interface ApplicationRow {
   updated_at: number;
 }
 
+import { afterCursor } from "./cursor";
+
 const COLUMNS = "id, uid, name, throttle_rate, metadata, created_at, updated_at";
 
 /** Looks an application up by id or by uid (Svix accepts either wherever an app id goes). */
@@ -23,12 +25,15 @@ export function getApplicationById(db: D1Database, id: string): Promise<Applicat
   return db.prepare(`SELECT ${COLUMNS} FROM applications WHERE id = ?1`).bind(id).first<ApplicationRow>();
 }
 
+/** A page of applications in id order, after `cursor` in the walking direction. */
 export async function listApplications(
   db: D1Database,
-  opts: { where: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
+  opts: { cursor: string | null; direction: "ASC" | "DESC"; limit: number },
 ): Promise<ApplicationRow[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM applications WHERE ${opts.where} ORDER BY id ${opts.direction} LIMIT ?2`)
+    .prepare(
+      `SELECT ${COLUMNS} FROM applications WHERE ${afterCursor(opts, "id", "?1")} ORDER BY id ${opts.direction} LIMIT ?2`,
+    )
     .bind(opts.cursor, opts.limit + 1)
     .all<ApplicationRow>();
   return results;

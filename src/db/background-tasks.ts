@@ -53,9 +53,3 @@ export async function finishTaskShard(db: D1Database, id: string, now: number): 
     .bind(id, now)
     .run();
 }
-
-export function failTask(db: D1Database, id: string, now: number): D1PreparedStatement {
-  return db
-    .prepare("UPDATE background_tasks SET status = 'failed', updated_at = ?2 WHERE id = ?1")
-    .bind(id, now);
-}

@@ -1,3 +1,5 @@
+import { afterCursor } from "./cursor";
+
 export interface EndpointRow {
   app_id: string;
   id: string;
@@ -41,14 +43,16 @@ export async function listAppEndpoints(db: D1Database, appId: string): Promise<E
   return results;
 }
 
+/** A page of an application's endpoints in id order, after `cursor` in the walking direction. */
 export async function listEndpoints(
   db: D1Database,
   appId: string,
-  opts: { where: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
+  opts: { cursor: string | null; direction: "ASC" | "DESC"; limit: number },
 ): Promise<EndpointRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = ?1 AND ${opts.where} ORDER BY id ${opts.direction} LIMIT ?3`,
+      `SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = ?1 AND ${afterCursor(opts, "id", "?2")}
+       ORDER BY id ${opts.direction} LIMIT ?3`,
     )
     .bind(appId, opts.cursor, opts.limit + 1)
     .all<EndpointRow>();

@@ -1,3 +1,5 @@
+import { afterCursor } from "./cursor";
+
 // Event types are global (not per application), as in Svix: one catalogue per deployment.
 export interface EventTypeRow {
   name: string;
@@ -22,10 +24,14 @@ export function getEventType(db: D1Database, name: string): Promise<EventTypeRow
   return db.prepare(`SELECT ${COLUMNS} FROM event_types WHERE name = ?1`).bind(name).first<EventTypeRow>();
 }
 
+/** The event type's schemas column, for ingest's validation and send-example. */
+export function eventTypeSchemas(db: D1Database, name: string): D1PreparedStatement {
+  return db.prepare("SELECT schemas FROM event_types WHERE name = ?1").bind(name);
+}
+
 export async function listEventTypes(
   db: D1Database,
   opts: {
-    where: string;
     cursor: string | null;
     direction: "ASC" | "DESC";
     limit: number;
@@ -35,7 +41,7 @@ export async function listEventTypes(
   const archived = opts.includeArchived ? "1=1" : "archived = 0";
   const { results } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM event_types WHERE ${opts.where} AND ${archived} ORDER BY name ${opts.direction} LIMIT ?2`,
+      `SELECT ${COLUMNS} FROM event_types WHERE ${afterCursor(opts, "name", "?1")} AND ${archived} ORDER BY name ${opts.direction} LIMIT ?2`,
     )
     .bind(opts.cursor, opts.limit + 1)
     .all<EventTypeRow>();

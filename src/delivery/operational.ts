@@ -1,7 +1,7 @@
 import { getConfig } from "../config";
+import type { OperationalJob, QueueJob } from "../queue/jobs";
 import { checkDestinationUrl } from "../security/url-guard";
 import { classifyResponse } from "./classify";
-import type { OperationalJob, QueueJob } from "../queue/jobs";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { nextRetryDelay, splitDelay } from "./retry";
 import { sendWebhook } from "./send";

@@ -52,12 +52,6 @@ export function pageRequest(query: PaginationQuery, defaultOrder: "ascending" | 
   };
 }
 
-/** SQL fragment comparing `column` with the cursor in the walking direction ("1=1" without one). */
-export function cursorClause(page: PageRequest, column: string, param: string): string {
-  if (!page.cursor) return "1=1";
-  return `${column} ${page.direction === "ASC" ? ">" : "<"} ${param}`;
-}
-
 export interface ListResponse<T> {
   data: T[];
   iterator: string | null;

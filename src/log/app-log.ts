@@ -2,31 +2,31 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
 import type { EndpointRow } from "../db/endpoints";
 import { idAt } from "../lib/ids";
+import { enqueueJobs, packDeliveries } from "../queue/enqueue";
 import type { DeliveryRef } from "../queue/jobs";
 import { MAX_QUEUE_DELAY_SECONDS } from "../queue/limits";
+import type { AttemptFilter } from "./attempt-store";
 import { AttemptStore } from "./attempt-store";
 import { ConfigCache } from "./config-cache";
 import { fanOut } from "./fanout";
+import { Maintenance } from "./maintenance";
+import type { MessageFilter } from "./message-store";
 import { type KeyKind, MessageStore, type StoredMessage } from "./message-store";
 import {
   deliveryKey,
   firstJob,
   type OutboxState,
+  SCAN_LIMIT,
   scanFirstAttempts,
   scanRetries,
   scanScheduled,
-  SCAN_LIMIT,
 } from "./outbox";
 import { Partitions, partitionStart } from "./partitions";
 import { type Produced, Producer } from "./producer";
-import type { AttemptRow, MessageRow } from "./records";
-import { Maintenance } from "./maintenance";
-import { type Destination, type EndpointMessage, LogReads } from "./reads";
-import type { AttemptFilter } from "./attempt-store";
-import type { MessageFilter } from "./message-store";
-import { enqueueJobs, packDeliveries } from "../queue/enqueue";
-import { WaitingStore } from "./waiting";
 import type { ClaimResult, Ident, IngestRequest, IngestResult, RecordReport, RecoverTask } from "./protocol";
+import { type Destination, type EndpointMessage, LogReads } from "./reads";
+import type { AttemptRow, MessageRow } from "./records";
+import { WaitingStore } from "./waiting";
 
 const IDENT_KEY = "ident";
 const WATERMARK_KEY = "watermark";

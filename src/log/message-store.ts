@@ -1,4 +1,3 @@
-import { idAt } from "../lib/ids";
 import { type Partitions, partitionOfId, partitionOfTime, tables } from "./partitions";
 import type { MessageRow } from "./records";
 
@@ -6,7 +5,7 @@ import type { MessageRow } from "./records";
 
 export type KeyKind = "k" | "e";
 /** Idempotency keys deduplicate for this long; eventIds for as long as their message lives. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
 export type StoredMessage = Omit<MessageRow, "app_id">;
 const COLUMNS =
@@ -91,7 +90,7 @@ export class MessageStore {
     const out: StoredMessage[] = [];
     const where: string[] = [];
     const params: unknown[] = [];
-    const lower = maxId(filter.fromId, direction === "ASC" ? filter.cursor : null, true);
+    const lower = maxId(filter.fromId, direction === "ASC" ? filter.cursor : null);
     const upper = minId(filter.toId, direction === "DESC" ? filter.cursor : null);
     if (lower) {
       where.push(lower.inclusive ? "id >= ?" : "id > ?");
@@ -246,7 +245,7 @@ export interface MessageFilter {
   endpointId?: string | null;
 }
 
-function maxId(bound: string | null, cursor: string | null, _inclusive: boolean) {
+function maxId(bound: string | null, cursor: string | null) {
   if (cursor && (!bound || cursor >= bound)) return { id: cursor, inclusive: false };
   return bound ? { id: bound, inclusive: true } : null;
 }
@@ -255,5 +254,3 @@ function minId(bound: string | null, cursor: string | null): string | null {
   if (cursor && (!bound || cursor < bound)) return cursor;
   return bound;
 }
-
-export const timeBound = (ms: number) => idAt("msg", ms);

@@ -27,7 +27,7 @@ export interface OutboxState {
 
 export const deliveryKey = (msgId: string, endpointId: string) => `${msgId}|${endpointId}`;
 
-export function isStale(state: OutboxState, key: string, now: number, staleMs: number): boolean {
+function isStale(state: OutboxState, key: string, now: number, staleMs: number): boolean {
   if (state.leased(key, now)) return false;
   const expected = state.queued.get(key);
   return expected === undefined || expected + staleMs <= now;

@@ -2,8 +2,8 @@
 // through the deliveries queue, so they get the same signing, timeout and retries as any
 // delivery. Emitting happens after the caller's data is committed, so it never throws.
 import { getConfig } from "../config";
-import type { OperationalJob } from "../queue/jobs";
 import { newId } from "../lib/ids";
+import type { OperationalJob } from "../queue/jobs";
 
 export type OperationalEventType =
   | "endpoint.created"

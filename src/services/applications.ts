@@ -3,11 +3,13 @@ import {
   deleteApplication,
   getApplication,
   insertApplication,
+  listApplications,
   updateApplication,
 } from "../db/applications";
 import { conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
+import type { PageRequest } from "../lib/pagination";
 import { allShards, configChanged } from "../log/client";
 import { forgetApplication } from "./ingest-cache";
 
@@ -17,6 +19,9 @@ export interface ApplicationInput {
   throttleRate?: number | null;
   metadata?: Record<string, string>;
 }
+
+/** A page of applications (Svix pagination). */
+export const listApplicationPage = (db: D1Database, page: PageRequest) => listApplications(db, page);
 
 /** The application named by id or uid, or a 404. Every app-scoped route starts here. */
 export async function requireApplication(db: D1Database, idOrUid: string): Promise<ApplicationRow> {

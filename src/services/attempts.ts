@@ -1,7 +1,7 @@
 import { notFound } from "../errors";
 import { idAt } from "../lib/ids";
-import { allShards } from "../log/client";
 import type { AttemptFilter } from "../log/attempt-store";
+import { allShards } from "../log/client";
 import type { MessageFilter } from "../log/message-store";
 import type { EndpointMessage } from "../log/reads";
 import type { AttemptRow, MessageRow } from "../log/records";

@@ -1,6 +1,6 @@
 import { type BackgroundTaskRow, getTask, insertTask, listTasks } from "../db/background-tasks";
-import { eventTypeSchemas } from "../db/delivery-reads";
 import type { EndpointRow } from "../db/endpoints";
+import { eventTypeSchemas } from "../db/event-types";
 import { ApiError, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { parseJson } from "../lib/json";

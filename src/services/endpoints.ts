@@ -5,6 +5,7 @@ import {
   type EndpointRow,
   getEndpoint,
   insertEndpoint,
+  listEndpoints,
   updateEndpoint as updateEndpointRow,
 } from "../db/endpoints";
 import { findActiveEventTypeNames } from "../db/event-types";
@@ -12,6 +13,7 @@ import { resetHealth } from "../endpoint-state/client";
 import { conflict, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
+import type { PageRequest } from "../lib/pagination";
 import { allShards, configChanged } from "../log/client";
 import { emitOperational, endpointEvent } from "../operational/events";
 import { encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
@@ -59,6 +61,10 @@ async function onEndpointChanged(
   if (change !== "endpoint.deleted") await configChanged(env, app.id);
   await emitOperational(env, [endpointEvent(change, app, endpoint)]);
 }
+
+/** A page of an application's endpoints (Svix pagination). */
+export const listEndpointPage = (db: D1Database, appId: string, page: PageRequest) =>
+  listEndpoints(db, appId, page);
 
 /** The endpoint of `app` named by id or uid, or a 404 (another application's ids read as unknown). */
 export async function requireEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow> {

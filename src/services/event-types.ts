@@ -3,10 +3,12 @@ import {
   type EventTypeRow,
   getEventType,
   insertEventType,
+  listEventTypes,
   updateEventType,
 } from "../db/event-types";
 import { conflict, notFound } from "../errors";
 import { isUniqueViolation } from "../lib/json";
+import type { PageRequest } from "../lib/pagination";
 import { forgetSchema } from "./ingest-cache";
 
 export type EventTypeSchemas = Record<string, Record<string, unknown>>;
@@ -21,6 +23,10 @@ export interface EventTypeInput {
   featureFlags?: string[] | null;
   groupName?: string | null;
 }
+
+/** A page of event types by name (Svix pagination); archived ones only when asked for. */
+export const listEventTypePage = (db: D1Database, page: PageRequest, includeArchived: boolean) =>
+  listEventTypes(db, { ...page, includeArchived });
 
 export async function requireEventType(db: D1Database, name: string): Promise<EventTypeRow> {
   const row = await getEventType(db, name);

@@ -1,5 +1,5 @@
 import { type ApplicationRow, getApplication } from "../db/applications";
-import { eventTypeSchemas } from "../db/delivery-reads";
+import { eventTypeSchemas } from "../db/event-types";
 import { parseJson } from "../lib/json";
 import { type JsonSchema, latestSchema } from "./json-schema";
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { createApplication } from "../../services/applications";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { ApplicationIn, ApplicationOut, toApplicationOut } from "./schema";
 

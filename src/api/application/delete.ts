@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { removeApplication } from "../../services/applications";
+import type { App } from "../../types";
 import { errorResponses, noContent, security } from "../common";
 import { appIdParam } from "./schema";
 

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { ApplicationOut, appIdParam, toApplicationOut } from "./schema";
 

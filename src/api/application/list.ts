@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
+import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { listApplicationPage } from "../../services/applications";
 import type { App } from "../../types";
-import { listApplications } from "../../db/applications";
-import { cursorClause, listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { errorResponses, jsonResponse, security } from "../common";
 import { ListResponseApplicationOut, toApplicationOut } from "./schema";
 
@@ -23,12 +23,7 @@ const route = createRoute({
 export const registerListApplications = (app: App) =>
   app.openapi(route, async (c) => {
     const page = pageRequest(c.req.valid("query"), "ascending");
-    const rows = await listApplications(c.env.DB, {
-      where: cursorClause(page, "id", "?1"),
-      cursor: page.cursor,
-      direction: page.direction,
-      limit: page.limit,
-    });
+    const rows = await listApplicationPage(c.env.DB, page);
     return c.json(
       listResponse(rows, page, (r) => r.id, toApplicationOut),
       200,

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { patchApplication } from "../../services/applications";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { ApplicationOut, ApplicationPatch, appIdParam, toApplicationOut } from "./schema";
 

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { listDestinations } from "../../services/attempts";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { asStatus, messageStatus, messageStatusText, statusText } from "./schema";

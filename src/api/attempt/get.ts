@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { getAttempt } from "../../services/attempts";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { attemptIdParam, MessageAttemptOut, toAttemptOut } from "./schema";

@@ -1,8 +1,8 @@
-import type { AttemptFilter } from "../../log/attempt-store";
 import { listResponse, type PaginationQuery, pageRequest, paginationQuery } from "../../lib/pagination";
+import type { AttemptFilter } from "../../log/attempt-store";
+import type { AttemptWithMessage } from "../../services/attempts";
 import { channelName, idRange, queryBool, queryList, tagQuery, timeRangeQuery } from "../message/schema";
 import { statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
-import type { AttemptWithMessage } from "../../services/attempts";
 
 /** The query both attempt listings (by endpoint, by message) share; unknown parameters are a 422. */
 export const attemptListQuery = paginationQuery.extend({

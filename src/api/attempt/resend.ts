@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { resendDelivery } from "../../services/deliveries";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { endpointIdParam } from "./schema";

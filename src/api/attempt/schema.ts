@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { type AttemptRow, type MessageRow, STATUS_TEXT } from "../../log/records";
 import { isoTime } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
+import { type AttemptRow, type MessageRow, STATUS_TEXT } from "../../log/records";
 import { appIdParam, MessageOut, toMessageOut } from "../message/schema";
 
 export const messageStatus = z

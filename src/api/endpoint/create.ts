@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { createEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { appIdParam } from "../application/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EndpointIn, EndpointOut, toEndpointOut } from "./schema";

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { deleteEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { errorResponses, noContent, security } from "../common";
 import { endpointParams } from "./schema";
 

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { EndpointOut, endpointParams, toEndpointOut } from "./schema";
 

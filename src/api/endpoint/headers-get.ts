@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { getEndpointHeaders } from "../../services/endpoint-headers";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { EndpointHeadersOut, endpointParams } from "./schema";
 

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { patchEndpointHeaders } from "../../services/endpoint-headers";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, noContent, security } from "../common";
 import { EndpointHeadersPatchIn, endpointParams } from "./schema";
 

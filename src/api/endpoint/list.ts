@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
-import { listEndpoints } from "../../db/endpoints";
-import { cursorClause, listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
+import { listEndpointPage } from "../../services/endpoints";
+import type { App } from "../../types";
 import { appIdParam } from "../application/schema";
 import { errorResponses, jsonResponse, security } from "../common";
 import { ListResponseEndpointOut, toEndpointOut } from "./schema";
@@ -27,12 +27,7 @@ export const registerListEndpoints = (app: App) =>
   app.openapi(route, async (c) => {
     const application = await requireApplication(c.env.DB, c.req.valid("param").app_id);
     const page = pageRequest(c.req.valid("query"), "ascending");
-    const rows = await listEndpoints(c.env.DB, application.id, {
-      where: cursorClause(page, "id", "?2"),
-      cursor: page.cursor,
-      direction: page.direction,
-      limit: page.limit,
-    });
+    const rows = await listEndpointPage(c.env.DB, application.id, page);
     return c.json(
       listResponse(rows, page, (r) => r.id, toEndpointOut),
       200,

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { isoTime } from "../../lib/json";
 import { listResponse, listResponseSchema, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { listEndpointMessages } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import {
   appEndpointParams,
   asStatus,

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { patchEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EndpointOut, EndpointPatch, endpointParams, toEndpointOut } from "./schema";
 

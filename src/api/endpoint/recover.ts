@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { invalid } from "../../errors";
 import { requireApplication } from "../../services/applications";
 import { recoverEndpoint } from "../../services/deliveries";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { RecoverOut, toRecoverOut } from "../background-task/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { getEndpointSecret } from "../../services/endpoint-secrets";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { EndpointSecretOut, endpointParams } from "./schema";
 

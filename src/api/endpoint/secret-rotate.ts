@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { rotateEndpointSecret } from "../../services/endpoint-secrets";
+import type { App } from "../../types";
 import { errorResponses, noContent, security } from "../common";
 import { EndpointSecretRotateIn, endpointParams } from "./schema";
 

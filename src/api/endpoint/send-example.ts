@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { sendExample } from "../../services/deliveries";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { eventTypeName, MessageOut, toMessageOut } from "../message/schema";

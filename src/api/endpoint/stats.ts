@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { invalid } from "../../errors";
 import { requireApplication } from "../../services/applications";
 import { endpointStats } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
+import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonResponse, security } from "../common";
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { removeEventType } from "../../services/event-types";
+import type { App } from "../../types";
 import { errorResponses, noContent, security } from "../common";
 import { eventTypeNameParam } from "./schema";
 

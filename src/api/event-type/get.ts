@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireEventType } from "../../services/event-types";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { EventTypeOut, eventTypeNameParam, toEventTypeOut } from "./schema";
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
+import { listEventTypePage } from "../../services/event-types";
 import type { App } from "../../types";
-import { listEventTypes } from "../../db/event-types";
-import { cursorClause, listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { errorResponses, jsonResponse, security } from "../common";
 import { ListResponseEventTypeOut, toEventTypeOut } from "./schema";
 
@@ -32,13 +32,7 @@ export const registerListEventTypes = (app: App) =>
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
     const page = pageRequest(query, "ascending");
-    const rows = await listEventTypes(c.env.DB, {
-      where: cursorClause(page, "name", "?1"),
-      cursor: page.cursor,
-      direction: page.direction,
-      limit: page.limit,
-      includeArchived: query.include_archived === "true",
-    });
+    const rows = await listEventTypePage(c.env.DB, page, query.include_archived === "true");
     const withContent = query.with_content === "true";
     return c.json(
       listResponse(

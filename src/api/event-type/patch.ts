@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { patchEventType } from "../../services/event-types";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EventTypeOut, EventTypePatch, eventTypeNameParam, toEventTypeOut } from "./schema";
 

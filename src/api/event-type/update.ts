@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { replaceEventType } from "../../services/event-types";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { EventTypeOut, EventTypeUpdate, eventTypeNameParam, toEventTypeOut } from "./schema";
 

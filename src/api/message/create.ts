@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { createMessage } from "../../services/messages";
+import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { appIdParam, MessageIn, MessageOut, queryBool, toMessageOut } from "./schema";
 

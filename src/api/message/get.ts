@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { requireApplication } from "../../services/applications";
 import { requireMessage } from "../../services/messages";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import { MessageOut, msgParams, queryBool, toMessageOut } from "./schema";
 

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../types";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { requireApplication } from "../../services/applications";
 import { listMessages } from "../../services/messages";
+import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
 import {
   appIdParam,

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import type { MessageFilter } from "../../log/message-store";
-import type { MessageRow } from "../../log/records";
 import { idAt } from "../../lib/ids";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
+import type { MessageFilter } from "../../log/message-store";
+import type { MessageRow } from "../../log/records";
 import { ApplicationIn, uidSchema } from "../application/schema";
 
 const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
