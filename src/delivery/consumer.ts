@@ -23,6 +23,8 @@ interface LogBatch {
   ident: Ident;
   messages: Message<QueueJob>[];
   jobs: DeliveryJob[];
+  /** `${m}|${e}|${p}` of the jobs taken, so a job repeated within the batch is claimed once. */
+  seen: Set<string>;
   claim?: ClaimResult;
 }
 
@@ -53,11 +55,19 @@ function addToLog(logs: Map<string, LogBatch>, msg: Message<QueueJob>, job: Deli
   const key = `${job.appId}:${job.shard}`;
   let log = logs.get(key);
   if (!log) {
-    log = { ident: { appId: job.appId, shard: job.shard }, messages: [], jobs: [] };
+    log = { ident: { appId: job.appId, shard: job.shard }, messages: [], jobs: [], seen: new Set() };
     logs.set(key, log);
   }
   log.messages.push(msg);
-  for (const ref of job.refs) log.jobs.push(toDeliveryJob(job, ref));
+  for (const ref of job.refs) {
+    // The same job twice in one batch (a redelivered queue message beside an outbox copy):
+    // claimed once, else its copy would be deferred by the lease it took and queued back.
+    // Every message carrying it is acked with its log object's record.
+    const seen = `${ref.m}|${ref.e}|${ref.p ?? ""}`;
+    if (log.seen.has(seen)) continue;
+    log.seen.add(seen);
+    log.jobs.push(toDeliveryJob(job, ref));
+  }
 }
 
 /** How long a claimed delivery stays leased: the batch's sends at 6 at a time, with margin. */

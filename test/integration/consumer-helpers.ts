@@ -1,8 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import type { DeliveriesJob, DeliveryRef, QueueJob } from "../../src/queue/jobs";
 import worker from "../../src/index";
+import type { DeliveriesJob, DeliveryRef, QueueJob } from "../../src/queue/jobs";
 
 // Drives the Worker's queue handler with a hand-made batch and records what it did.
 let seq = 0;
@@ -76,4 +76,22 @@ export const runDeliveries = (jobs: QueueJob[], attempts = 1, workerEnv: Env = e
 /** A first-attempt ref; `extra` sets p (the attempt it follows), n and t. */
 export function ref(msgId: string, endpointId: string, extra: Partial<DeliveryRef> = {}): DeliveryRef {
   return { m: msgId, e: endpointId, p: null, n: 0, t: 0, ...extra };
+}
+
+/** A sent delivery as the plain ref its queue message carried (without appId, shard, delay). */
+export const asRef = ({ m, e, p, n, t }: DeliveryRef): DeliveryRef => ({ m, e, p, n, t });
+
+/**
+ * Waits until the application's log object has handed its deliveries to the (spied) queue,
+ * returns every delivery the spy saw, and clears the spy for what the test does next.
+ */
+export async function takeQueued(
+  spy: ReturnType<typeof spySendBatch>,
+  appId: string,
+  shard = 0,
+): Promise<SentDelivery[]> {
+  await drained(appId, shard);
+  const sent = sentDeliveries(spy);
+  spy.mockClear();
+  return sent;
 }

@@ -85,3 +85,13 @@ export const countMessages = (appId: string): Promise<number> =>
         Date.now(),
       ).length,
   );
+
+/** The latest attempt of one delivery (what a retry or resend job names as `p`), or null. */
+export const latestAttempt = (appId: string, msgId: string, endpointId: string): Promise<AttemptRow | null> =>
+  inLog(appId, (log) => log.attempts.latest(msgId, endpointId), msgId);
+
+/** Every attempt made to one endpoint (all of the application's messages), oldest first. */
+export const endpointAttempts = (appId: string, endpointId: string, shard = 0): Promise<AttemptRow[]> =>
+  runInDurableObject(logStub(appId, shard), (log: AppLog) =>
+    log.attempts.listByEndpoint(endpointId, {}, "ASC", 10_000),
+  );
