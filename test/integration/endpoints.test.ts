@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EndpointRow } from "../../src/db/endpoints";
 import { decryptJson, encryptJson, type SigningKeys } from "../../src/security/secrets";
 import { api, createApp, json } from "../helpers";
+import { drained, mockReceiver, pack, runDeliveries, sentDeliveries, spySendBatch } from "./consumer-helpers";
+import { attemptRows, createMessage, inLog } from "./delivery-fixtures";
 
 type EndpointOut = {
   id: string;
@@ -489,23 +491,43 @@ describe("endpoints", () => {
   });
 
   it("deletes the endpoint's attempts with it, and only its own", async () => {
-    const app = await createApp();
-    const ep = await createEndpoint(app.id);
-    const keep = await createEndpoint(app.id);
-    const insert = (endpointId: string, id: string) =>
-      env.DB.prepare(
-        `INSERT INTO attempts (app_id, msg_id, endpoint_id, id, url, status, response_status_code, created_at)
-         VALUES (?1, 'msg_x', ?2, ?3, ?4, 0, 200, ?5)`,
-      )
-        .bind(app.id, endpointId, id, URL_OK, Date.now())
-        .run();
-    await insert(ep.id, `atmpt_${ep.id}`);
-    await insert(keep.id, `atmpt_${keep.id}`);
+    const send = spySendBatch();
+    try {
+      const app = await createApp();
+      const ep = await createEndpoint(app.id, { url: `${URL_OK}/deleted` });
+      const keep = await createEndpoint(app.id, { url: `${URL_OK}/kept` });
+      const messages = [await createMessage(app.id), await createMessage(app.id)];
+      await drained(app.id);
+      const refs = sentDeliveries(send)
+        .filter((d) => d.appId === app.id)
+        .map(({ m, e, p, n, t }) => ({ m, e, p, n, t }));
+      expect(refs).toHaveLength(4);
+      // The deleted endpoint's deliveries fail and wait for a retry.
+      mockReceiver((req) => new Response("", { status: req.url.endsWith("/kept") ? 200 : 500 }));
+      await runDeliveries([pack(app.id, refs)]);
+      await drained(app.id);
+      const endpointsOf = async () =>
+        (await Promise.all(messages.map((m) => attemptRows(app.id, m.id)))).flat().map((a) => a.endpoint_id);
+      expect((await endpointsOf()).sort()).toEqual([ep.id, ep.id, keep.id, keep.id].sort());
 
-    expect((await api("DELETE", `/api/v1/app/${app.id}/endpoint/${ep.id}`)).status).toBe(204);
-    const { results } = await env.DB.prepare("SELECT endpoint_id FROM attempts WHERE app_id = ?1")
-      .bind(app.id)
-      .all<{ endpoint_id: string }>();
-    expect(results.map((r) => r.endpoint_id)).toEqual([keep.id]);
+      expect((await api("DELETE", `/api/v1/app/${app.id}/endpoint/${ep.id}`)).status).toBe(204);
+      // The log object deletes them from its alarm, in bounded steps: run its pass now.
+      await inLog(app.id, (log) => log.tick(Date.now()));
+      expect(await endpointsOf()).toEqual([keep.id, keep.id]);
+      const kept = await json<{ data: unknown[] }>(
+        await api("GET", `/api/v1/app/${app.id}/attempt/endpoint/${keep.id}`),
+      );
+      expect(kept.data).toHaveLength(2);
+      const destinations = await json<{ data: { id: string }[] }>(
+        await api("GET", `/api/v1/app/${app.id}/msg/${messages[0]?.id}/endpoint`),
+      );
+      expect(destinations.data.map((d) => d.id)).toEqual([keep.id]);
+      // Nor are its deliveries retried once their time comes.
+      send.mockClear();
+      await inLog(app.id, (log) => log.tick(Date.now() + 3_600_000));
+      expect(sentDeliveries(send).filter((d) => d.appId === app.id && d.e === ep.id)).toEqual([]);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { listResponse, type PaginationQuery, pageRequest, paginationQuery } from
 import type { AttemptFilter } from "../../log/attempt-store";
 import type { AttemptWithMessage } from "../../services/attempts";
 import { channelName, idRange, queryBool, queryList, tagQuery, timeRangeQuery } from "../message/schema";
-import { statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
+import { expandedStatusesQuery, statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
 
 /** The query both attempt listings (by endpoint, by message) share; unknown parameters are a 422. */
 export const attemptListQuery = paginationQuery.extend({
@@ -16,6 +16,7 @@ export const attemptListQuery = paginationQuery.extend({
     description: "Only these event types",
   }),
   with_content: queryBool(true).openapi({ type: "boolean" }),
+  expanded_statuses: expandedStatusesQuery,
   ...timeRangeQuery,
 });
 

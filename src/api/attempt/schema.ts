@@ -35,6 +35,16 @@ export const statusCodeClassQuery = z.coerce
   .optional()
   .openapi({ type: "integer" });
 
+/**
+ * The official client sends `expanded_statuses=true` by default (Svix's Canceled, 4). Edgehook
+ * never cancels a delivery, so the answer is the same either way; the parameter is accepted so
+ * that the strict listings do not refuse the client's requests.
+ */
+export const expandedStatusesQuery = z
+  .enum(["true", "false"])
+  .optional()
+  .openapi({ type: "boolean", description: "Accepted for the Svix clients; no status is ever Canceled (4)" });
+
 export const MessageAttemptOut = z
   .object({
     id: z.string().openapi({ example: "atmpt_1srOrx2ZWZBpBUvZwXKQmoEYga2" }),
@@ -62,7 +72,8 @@ export function toAttemptOut(
   withContent = true,
 ): z.infer<typeof MessageAttemptOut> {
   return {
-    ...(row.msg === undefined ? {} : { msg: row.msg ? toMessageOut(row.msg, withContent) : null }),
+    // with_msg: Svix never includes the message's payload here, whatever with_content says.
+    ...(row.msg === undefined ? {} : { msg: row.msg ? toMessageOut(row.msg, false) : null }),
     id: row.id,
     msgId: row.msg_id,
     endpointId: row.endpoint_id,

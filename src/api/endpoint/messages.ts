@@ -8,6 +8,7 @@ import type { App } from "../../types";
 import {
   appEndpointParams,
   asStatus,
+  expandedStatusesQuery,
   messageStatus,
   messageStatusText,
   statusQuery,
@@ -49,6 +50,7 @@ const route = createRoute({
         status: statusQuery,
         event_types: queryList.openapi({ type: "array", items: { type: "string" } }),
         with_content: queryBool(true).openapi({ type: "boolean" }),
+        expanded_statuses: expandedStatusesQuery,
         tag: tagQuery,
         ...timeRangeQuery,
       })
