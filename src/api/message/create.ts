@@ -13,7 +13,8 @@ const route = createRoute({
   description:
     "Creates a message and fans it out to every enabled endpoint whose event type and channel filters " +
     "match. Answers 202 once the message and its deliveries are committed. A repeated `idempotency-key` " +
-    "or `eventId` within 24 hours returns the original message and creates no new deliveries.",
+    "within 24 hours returns the original message and creates no new deliveries; a repeated `eventId` " +
+    "is a 409. `deliverAt` schedules the deliveries (1 minute to 24 hours ahead).",
   security,
   request: {
     params: appIdParam,
