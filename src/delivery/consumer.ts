@@ -111,7 +111,7 @@ async function processDeliveries(env: Env, logs: LogBatch[]): Promise<void> {
         return;
       }
       const { endpoint } = verdict;
-      const withEvent = { ...job, eventId: verdict.eventId };
+      const withEvent = { ...job, eventId: verdict.eventId, lease: verdict.lease };
       if (endpoint.disabled) {
         results.push(
           endedResult(
@@ -170,11 +170,17 @@ async function processDeliveries(env: Env, logs: LogBatch[]): Promise<void> {
 async function recordResults(env: Env, log: LogBatch, results: DeliveryResult[]): Promise<boolean> {
   const report: RecordReport = { attempts: [], deferred: [], released: [] };
   for (const r of results) {
-    if (r.attempt)
-      report.attempts.push({ row: r.attempt, retryDelaySeconds: r.retryDelaySeconds, n: r.job.attempt + 1 });
-    else if (r.deferSeconds !== null)
-      report.deferred.push({ ref: toRef(r.job), delaySeconds: r.deferSeconds });
-    else report.released.push(toRef(r.job));
+    const lease = r.job.lease;
+    if (r.attempt) {
+      report.attempts.push({
+        row: r.attempt,
+        retryDelaySeconds: r.retryDelaySeconds,
+        n: r.job.attempt + 1,
+        lease,
+      });
+    } else if (r.deferSeconds !== null) {
+      report.deferred.push({ ref: toRef(r.job), delaySeconds: r.deferSeconds, ...(lease ? { lease } : {}) });
+    } else if (lease) report.released.push({ ref: toRef(r.job), lease });
   }
   try {
     const ref = logRef(env, log.ident.appId, log.ident.shard);

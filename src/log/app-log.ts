@@ -55,12 +55,12 @@ export class AppLog extends DurableObject<Env> {
     this.messages,
     this.attempts,
     this.waiting,
-    (key, now) => (this.leases.get(key) ?? 0) > now,
+    (key, now) => (this.leases.get(key)?.until ?? 0) > now,
   );
   private readonly maintenance = new Maintenance(this.parts, this.messages, this.attempts, this.waiting);
   private ident: Ident | null = null;
-  /** Deliveries claimed by a consumer and not reported yet: key -> lease end (unix ms). */
-  private readonly leases = new Map<string, number>();
+  /** Deliveries claimed by a consumer and not reported yet: key -> lease end (unix ms) and token. */
+  private readonly leases = new Map<string, { until: number; token: string }>();
   /** Deliveries with a job on its way: key -> when the consumer should see it (unix ms). */
   private readonly queued = new Map<string, number>();
   /** The alarm as this object last set it (read once at start-up). */
@@ -143,10 +143,17 @@ export class AppLog extends DurableObject<Env> {
       const latest = this.attempts.latest(ref.m, ref.e);
       if ((latest?.id ?? null) !== ref.p) return { kind: "drop", reason: "already attempted" };
       const key = deliveryKey(ref.m, ref.e);
-      const lease = this.leases.get(key);
-      if (lease !== undefined && lease > now) return { kind: "defer", delayMs: lease - now };
-      this.leases.set(key, now + leaseMs);
-      return { kind: "send", payload: msg.payload, eventId: msg.event_id, endpoint: endpoint as EndpointRow };
+      const held = this.leases.get(key);
+      if (held !== undefined && held.until > now) return { kind: "defer", delayMs: held.until - now };
+      const lease = crypto.randomUUID();
+      this.leases.set(key, { until: now + leaseMs, token: lease });
+      return {
+        kind: "send",
+        payload: msg.payload,
+        eventId: msg.event_id,
+        endpoint: endpoint as EndpointRow,
+        lease,
+      };
     });
     return { app, verdicts };
   }
@@ -161,9 +168,9 @@ export class AppLog extends DurableObject<Env> {
     const now = Date.now();
     let recorded = 0;
     const follow: Produced[] = [];
-    for (const { row, retryDelaySeconds, n } of report.attempts) {
+    for (const { row, retryDelaySeconds, n, lease } of report.attempts) {
       const key = deliveryKey(row.msg_id, row.endpoint_id);
-      this.leases.delete(key);
+      this.release(key, lease);
       this.queued.delete(key);
       if (!this.attempts.insert(row)) continue;
       recorded++;
@@ -181,12 +188,15 @@ export class AppLog extends DurableObject<Env> {
       if (delaySeconds <= MAX_QUEUE_DELAY_SECONDS) follow.push({ ref, delaySeconds });
       else this.ensureAlarm(row.next_attempt_at ?? now);
     }
-    for (const { ref, delaySeconds } of report.deferred) {
-      this.leases.delete(deliveryKey(ref.m, ref.e));
-      if (ref.p === null) this.waiting.park(ref.m, ref.e, now + delaySeconds * 1000);
+    for (const { ref, delaySeconds, lease } of report.deferred) {
+      this.release(deliveryKey(ref.m, ref.e), lease);
+      // A copy whose delivery was attempted meanwhile (by the consumer that held it) is done.
+      if ((this.attempts.latest(ref.m, ref.e)?.id ?? null) !== ref.p) continue;
+      // The rate limit sent back a first attempt: parked, so the outbox keeps it in view.
+      if (lease && ref.p === null) this.waiting.park(ref.m, ref.e, now + delaySeconds * 1000);
       follow.push({ ref, delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delaySeconds)) });
     }
-    for (const ref of report.released) this.leases.delete(deliveryKey(ref.m, ref.e));
+    for (const { ref, lease } of report.released) this.release(deliveryKey(ref.m, ref.e), lease);
     for (const u of report.endpointUpdates ?? []) this.configs.patchEndpoint(u.id, u.fields);
     this.produce(follow, now);
     this.ensureAlarm(now + this.settings().checkMs);
@@ -261,7 +271,8 @@ export class AppLog extends DurableObject<Env> {
 
   async endpointStats(ident: Ident, endpointId: string, fromId: string, toId: string) {
     await this.ready(ident);
-    return this.reads.endpointStats(endpointId, fromId, toId, Date.now());
+    const watermark = this.ctx.storage.kv.get<string>(WATERMARK_KEY) ?? idAt("msg", 0);
+    return this.reads.endpointStats(endpointId, { fromId, toId, watermark }, Date.now());
   }
 
   private async ready(ident: Ident) {
@@ -357,7 +368,7 @@ export class AppLog extends DurableObject<Env> {
     const { staleMs, checkMs, retentionMs } = this.settings();
     const state: OutboxState = {
       queued: this.queued,
-      leased: (key, at) => (this.leases.get(key) ?? 0) > at,
+      leased: (key, at) => (this.leases.get(key)?.until ?? 0) > at,
       endpointExists: (id) => config.endpoints.has(id),
     };
     const kv = this.ctx.storage.kv;
@@ -431,6 +442,11 @@ export class AppLog extends DurableObject<Env> {
   }
 
   // --- internals --------------------------------------------------------------------------
+
+  /** Ends a consumer's hold on a delivery; a report without the holder's token touches nothing. */
+  private release(key: string, token: string | undefined): void {
+    if (token !== undefined && this.leases.get(key)?.token === token) this.leases.delete(key);
+  }
 
   private produce(items: Produced[], now: number): void {
     if (!this.ident || items.length === 0) return;

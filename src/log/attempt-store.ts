@@ -122,19 +122,24 @@ export class AttemptStore {
     return out;
   }
 
-  /** Failed attempts in a row at the end of the delivery (the step of the retry schedule reached). */
+  /**
+   * Failed attempts in a row at the end of the delivery's current run (the step of the retry
+   * schedule reached). A run ends at a success or where the trigger changes: a manual resend
+   * starts its own run at the first step.
+   */
   failuresInARow(msgId: string, endpointId: string): number {
     const p = partitionOfId(msgId);
     if (!this.parts.has(p)) return 0;
     const rows = this.sql
-      .exec<{ status: number }>(
-        `SELECT status FROM ${tables(p).att} WHERE msg_id = ? AND endpoint_id = ? ORDER BY id DESC LIMIT 64`,
+      .exec<{ status: number; trigger_type: number }>(
+        `SELECT status, trigger_type FROM ${tables(p).att} WHERE msg_id = ? AND endpoint_id = ? ORDER BY id DESC LIMIT 64`,
         msgId,
         endpointId,
       )
       .toArray();
-    const firstSuccess = rows.findIndex((r) => r.status === 0);
-    return firstSuccess === -1 ? rows.length : firstSuccess;
+    const trigger = rows[0]?.trigger_type;
+    const end = rows.findIndex((r) => r.status === 0 || r.trigger_type !== trigger);
+    return end === -1 ? rows.length : end;
   }
 
   get(msgId: string, id: string): AttemptRow | null {

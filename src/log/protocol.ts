@@ -32,7 +32,8 @@ export interface AppThrottle {
 }
 
 export type ClaimVerdict =
-  | { kind: "send"; payload: string | null; eventId: string | null; endpoint: EndpointRow }
+  /** `lease` identifies this consumer's hold on the delivery: report it back with the outcome. */
+  | { kind: "send"; payload: string | null; eventId: string | null; endpoint: EndpointRow; lease: string }
   | { kind: "drop"; reason: string }
   | { kind: "defer"; delayMs: number };
 
@@ -48,11 +49,16 @@ export interface RecordReport {
     retryDelaySeconds: number | null;
     /** Attempts made in this run including this one: the next job's step. */
     n: number;
+    /** The lease the claim gave, released with the record (absent: nothing to release). */
+    lease?: string;
   }[];
-  /** Jobs sent back by the rate limit (no attempt made): re-queued after the delay. */
-  deferred: { ref: DeliveryRef; delaySeconds: number }[];
-  /** Claimed jobs that ended without an attempt (their lease is returned). */
-  released: DeliveryRef[];
+  /**
+   * Jobs that go back to the queue unattempted, after the delay: sent back by the rate limit
+   * (with the lease their consumer held), or held back by another consumer's lease (without).
+   */
+  deferred: { ref: DeliveryRef; delaySeconds: number; lease?: string }[];
+  /** Claimed jobs that ended without an attempt: their leases are returned. */
+  released: { ref: DeliveryRef; lease: string }[];
   /** Endpoint changes the consumer wrote to D1 (health), applied to the object's copy. */
   endpointUpdates?: { id: string; fields: Partial<EndpointRow> }[];
 }

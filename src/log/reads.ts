@@ -116,19 +116,40 @@ export class LogReads {
     return { rows, scannedTo: cursor };
   }
 
-  /** Counts of an endpoint's deliveries by state, for messages created in [fromId, toId). */
+  /**
+   * Counts of an endpoint's deliveries by state, for messages created in [fromId, toId): the
+   * attempted ones from the endpoint's attempts, the others (pending, or sending a first
+   * attempt) from the messages past the outbox's watermark (every message below it has had
+   * each destination attempted), the scheduled ones and those the rate limit parked.
+   */
   endpointStats(
     endpointId: string,
-    fromId: string,
-    toId: string,
+    range: { fromId: string; toId: string; watermark: string },
     now: number,
   ): Record<MessageStatus, number> {
+    const { fromId, toId } = range;
     const counts: Record<MessageStatus, number> = { 0: 0, 1: 0, 2: 0, 3: 0 };
+    const attempted = new Set<string>();
     for (const a of this.attempts.latestByEndpoint(endpointId, fromId, toId)) {
+      attempted.add(a.msg_id);
       counts[destinationStatus(a, this.sending(deliveryKey(a.msg_id, endpointId), now))]++;
     }
+    const unattempted = new Set<string>();
+    const inRange = (id: string) => id >= fromId && id < toId && !attempted.has(id);
+    const from = range.watermark > fromId ? range.watermark : fromId;
+    const candidates = [
+      ...this.messages.scan(from, toId, ENDPOINT_SCAN_LIMIT),
+      ...this.messages.scheduled(0, Number.MAX_SAFE_INTEGER, ENDPOINT_SCAN_LIMIT),
+    ];
+    for (const m of candidates) {
+      if (inRange(m.id) && (JSON.parse(m.destinations) as string[]).includes(endpointId))
+        unattempted.add(m.id);
+    }
     for (const w of this.waiting.due(Number.MAX_SAFE_INTEGER, ENDPOINT_SCAN_LIMIT)) {
-      if (w.endpoint_id === endpointId && w.msg_id >= fromId && w.msg_id < toId) counts[1]++;
+      if (w.endpoint_id === endpointId && inRange(w.msg_id)) unattempted.add(w.msg_id);
+    }
+    for (const id of unattempted) {
+      counts[destinationStatus(null, this.sending(deliveryKey(id, endpointId), now))]++;
     }
     return counts;
   }

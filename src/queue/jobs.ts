@@ -57,6 +57,8 @@ export interface DeliveryJob {
   prev: string | null;
   /** The message's eventId, for the operational events' msgEventId. */
   eventId?: string | null;
+  /** The lease the log object's claim gave this consumer (see AppLog.claim). */
+  lease?: string;
 }
 
 export const toDeliveryJob = (pack: DeliveriesJob, ref: DeliveryRef): DeliveryJob => ({

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { OperationalJob } from "../../src/delivery/jobs";
 import {
   attemptEvent,
   emitOperational,
@@ -8,6 +7,7 @@ import {
   endpointEvent,
   operationalJob,
 } from "../../src/operational/events";
+import type { OperationalJob } from "../../src/queue/jobs";
 
 const app = { id: "app_1", uid: "acme" };
 const endpoint = { id: "ep_1", uid: null };
