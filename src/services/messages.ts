@@ -110,7 +110,8 @@ export async function createMessage({
     tags: input.tags?.length ? JSON.stringify(input.tags) : null,
     payload,
     created_at: now,
-    expires_at: payloadExpiry(now, input),
+    // Retention runs from the delivery time: a scheduled message keeps its payload until it is sent.
+    expires_at: payloadExpiry(deliverAt ?? now, input),
     deliver_at: deliverAt,
   };
   let result: IngestResult = { kind: "unknown_app" };
