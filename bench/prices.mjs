@@ -30,3 +30,10 @@ export const NOT_COUNTED = [
   "Durable Object duration ($12.50/M GB-s)",
   "storage GB-month (D1 $0.75/GB-month, DO $0.20/GB-month)",
 ];
+
+/**
+ * Storage, USD per GB-month (GB = 10^9 bytes), for the informative "stored for the retention
+ * period" figure only: it depends on retention, not on a delivery, so it is not part of
+ * usd_per_million.
+ */
+export const STORAGE_USD_PER_GB_MONTH = { durableObjectSqlite: 0.2, d1: 0.75 };

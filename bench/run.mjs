@@ -1,14 +1,17 @@
 // `npm run bench`: Edgehook's throughput, latency and cost per delivery under `wrangler dev`,
 // side by side with a bare worker, on 127.0.0.1 only. See bench/README.md for the method.
-//   --quick              3 s ingest, 200 + 50x10 e2e messages (iterate fast)
+//   --quick              3 s ingest, short e2e and scale-out phases (iterate fast)
 //   --seconds N          ingest duration per target (default 10)
 //   --rounds N           baseline/edgehook alternations (default 1)
 //   --connections N      ingest connections (default 50)
-//   --messages N         e2e messages at fan-out 1 (default 1000)
+//   --messages N         e2e messages at fan-out 1, keyed and unkeyed (default 1000)
 //   --fanout-messages N  e2e messages at fan-out 10 (default 200)
 //   --throttled-messages N  e2e messages to one endpoint with a throttleRate (default 300)
+//   --scale-messages N   messages per scale-out level, over 1, 4 and 16 applications (default 1000)
 //   --in-flight N        e2e concurrent ingest requests (default 20)
 //   --ingest-fanout N    endpoints of the ingest phase's application (default 1; 0 = no deliveries)
+//   --idle-seconds N     a window without traffic at the end: what idle log objects cost (default 35; 0 = skip)
+//   --unkeyed            no idempotency-key on ingest (the fan-out 1 phase runs both ways anyway)
 //   --skip-ingest        only the end-to-end phases
 //   --keep               keep the temp folder (state, logs)
 //   --timeout N          abort the whole run after N s (default 300)
@@ -20,8 +23,10 @@ import { client, messageBody, now } from "./lib/api.mjs";
 import { operationsPerDelivery } from "./lib/costs.mjs";
 import {
   e2ePhase,
+  idlePhase,
   ingestPhase,
   matchReceipts,
+  scalePhase,
   settledCounters,
   setUpFanout,
   waitForDeliveries,
@@ -60,7 +65,12 @@ function parseOptions(argv) {
     messages: num("--messages", quick ? 200 : 1000),
     fanoutMessages: num("--fanout-messages", quick ? 50 : 200),
     throttledMessages: num("--throttled-messages", quick ? 100 : 300),
+    scaleMessages: num("--scale-messages", quick ? 160 : 1000),
+    scaleApps: [1, 4, 16],
+    lifecycle: lifecycleSettings(),
+    idleSeconds: num("--idle-seconds", quick ? 16 : 35, 0),
     inFlight: num("--in-flight", 20),
+    unkeyed: flag("--unkeyed"),
     skipIngest: flag("--skip-ingest"),
     ingestFanout: num("--ingest-fanout", 1, 0),
     keep: flag("--keep"),
@@ -68,6 +78,17 @@ function parseOptions(argv) {
     drainTimeoutMs: quick ? 30_000 : 60_000,
     e2eTimeoutMs: quick ? 30_000 : 45_000,
   };
+}
+
+/**
+ * The clocks of the lifecycle ticks: payloads expire after the API's default
+ * payloadRetentionPeriod (90 days, src/services/messages.ts), days are dropped after
+ * LOG_RETENTION_DAYS (read from bench/wrangler.bench.toml).
+ */
+function lifecycleSettings() {
+  const toml = readFileSync(join(ROOT, "bench/wrangler.bench.toml"), "utf8");
+  const retentionDays = Number(/^LOG_RETENTION_DAYS\s*=\s*"(\d+)"/m.exec(toml)?.[1] ?? 90);
+  return { payloadDays: 90, retentionDays };
 }
 
 const log = (message) => console.log(`[bench ${((Date.now() - START) / 1000).toFixed(1)}s] ${message}`);
@@ -223,27 +244,54 @@ async function main() {
     const body = messageBody(1024);
     if (!opts.skipIngest) await runIngest(opts, services, api, body, results);
     const e2eOpts = { inFlight: opts.inFlight, e2eTimeoutMs: opts.e2eTimeoutMs };
-    const phase = (prefix, fanout, messages) =>
-      e2ePhase({ api, receiver: services.receiver, prefix, fanout, messages, opts: e2eOpts, body, log });
+    const keyed = !opts.unkeyed;
+    const phase = (prefix, fanout, messages, more = {}) =>
+      e2ePhase({
+        api,
+        receiver: services.receiver,
+        prefix,
+        fanout,
+        messages,
+        opts: e2eOpts,
+        body,
+        log,
+        keyed,
+        ...more,
+      });
     results.e2e = {};
-    results.e2e.fanout1 = await phase("e2e-f1", 1, opts.messages);
+    // Fan-out 1 twice, with and without idempotency keys, each followed by the lifecycle tick
+    // that deletes what it stored: the cost of a delivery from ingest to deletion.
+    const lifecycle = opts.lifecycle;
+    results.e2e.fanout1 = await phase("e2e-f1", 1, opts.messages, { keyed: true, lifecycle });
     isolateChecks(results.e2e.fanout1, results);
+    results.e2e.fanout1Unkeyed = await phase("e2e-f1-unkeyed", 1, opts.messages, {
+      keyed: false,
+      lifecycle,
+    });
     results.e2e.fanout10 = await phase("e2e-f10", 10, opts.fanoutMessages);
     // Not in the summary line: the endpoints above are unlimited, so the consumer never asks
     // their Durable Object for permits; a throttleRate (high enough not to slow anything)
     // shows what rate limiting costs per delivery.
-    results.throttled = await e2ePhase({
+    results.throttled = await phase("e2e-f1-throttled", 1, opts.throttledMessages, {
+      endpointOptions: { throttleRate: 10_000 },
+    });
+    results.scale = await scalePhase({
       api,
       receiver: services.receiver,
-      prefix: "e2e-f1-throttled",
-      fanout: 1,
-      messages: opts.throttledMessages,
+      appCounts: opts.scaleApps,
+      messages: opts.scaleMessages,
       opts: e2eOpts,
       body,
       log,
-      endpointOptions: { throttleRate: 10_000 },
+      keyed,
     });
-    for (const [name, p] of Object.entries({ ...results.e2e, throttled: results.throttled })) {
+    if (opts.idleSeconds > 0) results.idle = await idlePhase({ api, seconds: opts.idleSeconds, log });
+    const scaleLevels = Object.fromEntries(results.scale.levels.map((l) => [`scale-${l.apps}`, l]));
+    for (const [name, p] of Object.entries({
+      ...results.e2e,
+      throttled: results.throttled,
+      ...scaleLevels,
+    })) {
       if (p.ingestFailures > 0)
         results.failures.push(
           `${name}: ${p.ingestFailures} ingest requests failed (${p.ingestFailureSample[0]})`,
@@ -251,8 +299,15 @@ async function main() {
       if (p.lost > 0) results.failures.push(`${name}: ${p.lost} deliveries lost`);
       if (p.workerReloaded)
         results.failures.push(`${name}: the worker was reloaded mid-phase; counters incomplete`);
-      if (p.signatures.failures > 0)
+      if (p.signatures?.failures > 0)
         results.failures.push(`${name}: ${p.signatures.failures} bad signatures`);
+      const life = p.lifecycle;
+      if (life && !life.deletedAll)
+        results.failures.push(
+          `${name}: the lifecycle ticks left ${JSON.stringify(life.after)} (${life.ticks.length} ticks)`,
+        );
+      if (life?.workerReloaded)
+        results.failures.push(`${name}: the worker was reloaded during the lifecycle tick`);
     }
   } catch (error) {
     results.failures.push(String(error?.stack ?? error));

@@ -29,9 +29,39 @@ export interface BatchStats {
   maxQueueWaitMs: number;
   d1RoundTrips: number;
   d1Batches: number;
+  /** Stub calls per object, keyed `${binding}|${id}`. */
   doCallsByObject: Map<string, number>;
   fetches: number;
 }
+
+/** Per Durable Object class: what its objects received and did to their storage. */
+export interface ClassCounts {
+  /** RPC calls and fetches received from outside the object (calls it makes on itself are not). */
+  received: number;
+  alarms: number;
+  instances: number;
+  sqlStatements: number;
+  sqlRowsRead: number;
+  sqlRowsWritten: number;
+  /** Rows the KV storage API writes: one per key put or deleted. */
+  kvRowsWritten: number;
+  /** Rows the KV storage API reads: one per key got, one per entry a list returns. */
+  kvRowsRead: number;
+  /** setAlarm/deleteAlarm calls (not priced: see bench/README.md). */
+  alarmWrites: number;
+}
+
+const newClass = (): ClassCounts => ({
+  received: 0,
+  alarms: 0,
+  instances: 0,
+  sqlStatements: 0,
+  sqlRowsRead: 0,
+  sqlRowsWritten: 0,
+  kvRowsWritten: 0,
+  kvRowsRead: 0,
+  alarmWrites: 0,
+});
 
 const newD1 = (): D1Counts => ({
   roundTrips: 0,
@@ -68,19 +98,29 @@ function fresh() {
     durableObjects: {
       /** Calls made on stubs (each RPC method call or fetch is a billed request). */
       stubCalls: 0,
+      /** Keyed `${binding}.${method}`. */
       stubCallsByMethod: {} as Record<string, number>,
+      stubCallsByBinding: {} as Record<string, number>,
       stubCallsBy: { fetch: 0, queue: 0, scheduled: 0, do: 0 } as Record<Label, number>,
       /** Calls the objects received (prototype methods), to check they run in this isolate. */
       received: 0,
       alarms: 0,
       instances: 0,
+      /** Keyed `${class}.${method}` (`kv.` for the sync KV API). */
       storageCalls: {} as Record<string, number>,
       sqlStatements: 0,
       sqlRowsRead: 0,
       sqlRowsWritten: 0,
-      /** Rows the KV storage API writes: one per key put or deleted. */
       kvRowsWritten: 0,
       kvRowsRead: 0,
+      alarmWrites: 0,
+      byClass: {} as Record<string, ClassCounts>,
+      /** Alarms per object id (to tell how many objects wake, and how often). */
+      alarmsByObject: {} as Record<string, { count: number; first: number; last: number }>,
+      /** SQL statements of the local runtime itself (Miniflare's __miniflare_do_name), not counted. */
+      localOnlyStatements: 0,
+      /** Per statement shape (`${class}: SQL` with day numbers as <day>): where the rows go. */
+      sqlByStatement: {} as Record<string, { count: number; rowsRead: number; rowsWritten: number }>,
     },
     outboundFetch: { calls: 0, by: { fetch: 0, queue: 0, scheduled: 0, do: 0 } as Record<Label, number> },
     consumerBatches: {
@@ -90,7 +130,8 @@ function fresh() {
       maxD1RoundTrips: 0,
       maxD1Batches: 0,
       totalD1RoundTrips: 0,
-      maxDoCallsPerObject: 0,
+      /** Max stub calls one batch made on one object, per binding (ENDPOINT_STATE: per endpoint). */
+      maxDoCallsPerObject: {} as Record<string, number>,
       fetches: 0,
       /** Wall time of the handler (workerd's clock moves on I/O, which is what a batch waits on). */
       totalDurationMs: 0,
@@ -110,22 +151,66 @@ export const currentBatch = new AsyncLocalStorage<BatchStats>();
 /** The handler running now, for calls that do not go through a wrapped env (global fetch). */
 export const currentLabel = new AsyncLocalStorage<Label>();
 
-/** SQL cursors are lazy: their row counts are read when a snapshot is taken. */
-const pendingCursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+/** The counters of one Durable Object class (created on first use). */
+export function classCounts(cls: string): ClassCounts {
+  const byClass = counters.durableObjects.byClass;
+  byClass[cls] ??= newClass();
+  return byClass[cls];
+}
 
-export function trackCursor(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
-  pendingCursors.push(cursor);
+/** Adds to a storage counter of the class and to the all-classes total. */
+export function countStorage(
+  cls: string,
+  field: "sqlStatements" | "sqlRowsRead" | "sqlRowsWritten" | "kvRowsRead" | "kvRowsWritten" | "alarmWrites",
+  by = 1,
+): void {
+  counters.durableObjects[field] += by;
+  classCounts(cls)[field] += by;
+}
+
+type Cursor = SqlStorageCursor<Record<string, SqlStorageValue>>;
+/**
+ * SQL cursors are lazy (rowsRead grows while the cursor is read): their row counts are read
+ * when a snapshot is taken, from the counters current when the statement ran.
+ */
+let pendingCursors: { cursor: Cursor; shape: string; cls: string; into: Counters }[] = [];
+const shapes = new Map<string, string>();
+
+/** `${cls}: ${query}` with whitespace collapsed and day partitions (msg_20425) as <day>. */
+function shapeOf(cls: string, query: string): string {
+  const key = `${cls}\u0000${query}`;
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    shape = `${cls}: ${query
+      .replace(/\s+/g, " ")
+      .replace(/_\d{4,}/g, "_<day>")
+      .trim()
+      .slice(0, 120)}`;
+    if (shapes.size < 1000) shapes.set(key, shape);
+  }
+  return shape;
+}
+
+export function trackCursor(cursor: Cursor, cls: string, query: unknown): void {
+  pendingCursors.push({ cursor, shape: shapeOf(cls, String(query)), cls, into: counters });
 }
 
 function foldCursors(): void {
-  for (const cursor of pendingCursors.splice(0)) {
-    counters.durableObjects.sqlRowsRead += cursor.rowsRead;
-    counters.durableObjects.sqlRowsWritten += cursor.rowsWritten;
+  const current = counters;
+  const byStatement = current.durableObjects.sqlByStatement;
+  for (const { cursor, shape, cls, into } of pendingCursors.splice(0)) {
+    if (into !== current) continue; // ran before the last reset
+    countStorage(cls, "sqlRowsRead", cursor.rowsRead);
+    countStorage(cls, "sqlRowsWritten", cursor.rowsWritten);
+    byStatement[shape] ??= { count: 0, rowsRead: 0, rowsWritten: 0 };
+    byStatement[shape].count += 1;
+    byStatement[shape].rowsRead += cursor.rowsRead;
+    byStatement[shape].rowsWritten += cursor.rowsWritten;
   }
 }
 
 export function resetCounters(): void {
-  pendingCursors.length = 0;
+  pendingCursors = [];
   counters = fresh();
 }
 
@@ -153,7 +238,8 @@ export function finishBatch(stats: BatchStats): void {
   b.maxDurationMs = Math.max(b.maxDurationMs, duration);
   b.totalQueueWaitMs += stats.queueWaitMs;
   b.maxQueueWaitMs = Math.max(b.maxQueueWaitMs, stats.maxQueueWaitMs);
-  for (const calls of stats.doCallsByObject.values()) {
-    b.maxDoCallsPerObject = Math.max(b.maxDoCallsPerObject, calls);
+  for (const [key, calls] of stats.doCallsByObject) {
+    const binding = key.slice(0, key.indexOf("|"));
+    b.maxDoCallsPerObject[binding] = Math.max(b.maxDoCallsPerObject[binding] ?? 0, calls);
   }
 }

@@ -18,7 +18,8 @@ export function wrapEnv(env: Env, label: Label): Env {
     const overrides: Partial<Env> = {
       DB: wrapD1(env.DB, label),
       DELIVERIES: wrapQueue(env.DELIVERIES, label),
-      ENDPOINT_STATE: wrapNamespace(env.ENDPOINT_STATE, label),
+      ENDPOINT_STATE: wrapNamespace(env.ENDPOINT_STATE, label, "ENDPOINT_STATE"),
+      APP_LOG: wrapNamespace(env.APP_LOG, label, "APP_LOG"),
     };
     wrapped = new Proxy(env, {
       get: (target, prop) => (prop in overrides ? overrides[prop as keyof Env] : Reflect.get(target, prop)),

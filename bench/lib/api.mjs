@@ -1,5 +1,7 @@
 // The few Edgehook API calls the benchmark makes, and the closed-loop message sender of the
-// end-to-end phase.
+// end-to-end phases.
+import { randomUUID } from "node:crypto";
+
 export const EVENT_TYPE = "bench.event";
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -13,12 +15,13 @@ export function messageBody(bytes = 1024) {
 }
 
 export function client(baseUrl, token) {
-  async function call(method, path, body) {
+  async function call(method, path, body, headers = {}) {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
       },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
@@ -48,6 +51,14 @@ export function client(baseUrl, token) {
     async resetCounters() {
       return must("POST", "/__bench/reset", undefined, "reset counters");
     },
+    /** The application's log object (shard 0): storageBytes() and its rows per table kind. */
+    async storage(appId) {
+      return must("POST", "/__bench/storage", { appId }, "read log storage");
+    },
+    /** Runs the log object's tick(now): retention and payload purges at clock `now`. */
+    async lifecycle(appId, nowMs) {
+      return must("POST", "/__bench/lifecycle", { appId, now: nowMs }, "run lifecycle tick");
+    },
     /** Creates the event type if the API serves it; ingest does not depend on it. */
     async ensureEventType() {
       const res = await call("POST", "/api/v1/event-type", {
@@ -75,24 +86,41 @@ export function client(baseUrl, token) {
   };
 }
 
+/** A fresh idempotency key, as the svix client sends with every message it creates. */
+export const idempotencyKey = () => `bench-${randomUUID()}`;
+
 /**
- * Sends `count` messages to app `appId`, `inFlight` at a time. Returns, per message id, the
- * time its ingest request started (the start of the ingest-to-receipt latency).
+ * Sends `count` messages, `inFlight` at a time, message i to application `appOf(i)` (or to
+ * `appOf` itself when it is an id), each with a fresh `idempotency-key` unless `keyed` is
+ * false. Returns, per message id, the time its ingest request started (the start of the
+ * ingest-to-receipt latency) and the application it went to.
  */
-export async function sendMessages(api, appId, count, inFlight, body) {
+export async function sendMessages(api, appOf, count, inFlight, body, { keyed = true } = {}) {
+  const appFor = typeof appOf === "function" ? appOf : () => appOf;
   const sentAt = new Map();
+  const appById = new Map();
   const failures = [];
   let next = 0;
   const started = now();
   async function lane() {
     while (next < count) {
+      const appId = appFor(next);
       next += 1;
+      const headers = keyed ? { "idempotency-key": idempotencyKey() } : {};
       const t = now();
-      const res = await api.call("POST", `/api/v1/app/${appId}/msg`, body);
-      if (res.status >= 200 && res.status < 300 && res.json?.id) sentAt.set(res.json.id, t);
-      else failures.push(`${res.status} ${res.text.slice(0, 200)}`);
+      let res;
+      try {
+        res = await api.call("POST", `/api/v1/app/${appId}/msg`, body, headers);
+      } catch (error) {
+        failures.push(`network: ${error?.cause?.code ?? error}`);
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300 && res.json?.id) {
+        sentAt.set(res.json.id, t);
+        appById.set(res.json.id, appId);
+      } else failures.push(`${res.status} ${res.text.slice(0, 200)}`);
     }
   }
   await Promise.all(Array.from({ length: inFlight }, lane));
-  return { sentAt, failures, started, finished: now() };
+  return { sentAt, appById, failures, started, finished: now() };
 }

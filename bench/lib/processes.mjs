@@ -142,15 +142,26 @@ export function startReceiver(logFile) {
   });
 }
 
-/** Polls `url` until it answers `status`, or throws with the child's last output. */
+/**
+ * Polls `url` until it answers `status`, or throws with the child's last output. wrangler dev
+ * does not exit when the worker fails to build or start (it waits for a file change, and its
+ * proxy holds requests meanwhile), so each poll has a timeout and an [ERROR] in the output
+ * that is not followed by a ready worker within 15 s fails the start.
+ */
 export async function waitForHttp(url, status, entry, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
+  let errorSeenAt = null;
   for (;;) {
     if (entry.child.exitCode !== null) {
       throw new Error(`${entry.label} exited early (${entry.child.exitCode}):\n${entry.tail()}`);
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+    if (/\[ERROR\]/.test(entry.tail().replace(/\x1b\[[0-9;]*m/g, ""))) errorSeenAt ??= Date.now();
+    if (errorSeenAt !== null && Date.now() - errorSeenAt > 15_000) {
+      throw new Error(`${entry.label} reported an error and is not ready:\n${entry.tail()}`);
+    }
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       if (res.status === status) return;
     } catch {

@@ -1,5 +1,10 @@
 // The benchmark's printed table and its one-line summary (whose form issue 5 fixes).
+import { STORAGE_USD_PER_GB_MONTH } from "../prices.mjs";
 import { fixed } from "./stats.mjs";
+
+/** USD per million deliveries to keep `bytes` per delivery for `days` (30-day months). */
+export const storageUsdPerMillion = (bytes, days) =>
+  ((bytes * 1e6) / 1e9) * STORAGE_USD_PER_GB_MONTH.durableObjectSqlite * (days / 30);
 
 function table(title, header, rows) {
   const all = [header, ...rows].map((r) => r.map(String));
@@ -41,9 +46,11 @@ export function formatTables(results) {
   }
   const phases = [
     [`ingest backlog (fan-out ${results.options.ingestFanout})`, results.ingestDrain],
-    ["e2e fan-out 1", results.e2e?.fanout1],
+    ["e2e fan-out 1 keyed", results.e2e?.fanout1],
+    ["e2e fan-out 1 unkeyed", results.e2e?.fanout1Unkeyed],
     ["e2e fan-out 10", results.e2e?.fanout10],
     ["e2e fan-out 1, throttleRate", results.throttled],
+    ...(results.scale?.levels ?? []).map((l) => [`scale-out ${l.apps} apps`, l]),
   ].filter(([, p]) => p);
   if (phases.length) {
     out.push(
@@ -74,7 +81,11 @@ export function formatTables(results) {
       ["queue messages written", (o) => o.perDelivery.queueMessagesWritten],
       ["queue operations", (o) => o.perDelivery.queueOps],
       ["DO calls", (o) => o.perDelivery.doCalls],
+      ["  of which AppLog", (o) => o.perDelivery.appLogCalls],
+      ["DO alarms", (o) => o.perDelivery.doAlarms],
       ["DO storage rows written", (o) => o.perDelivery.doRowsWritten],
+      ["DO storage rows read", (o) => o.perDelivery.doRowsRead],
+      ["AppLog SQL statements", (o) => o.perDelivery.appLogSqlStatements],
       ["outbound fetches", (o) => o.perDelivery.outboundFetches],
       [
         "consumer batch size (mean)",
@@ -82,7 +93,8 @@ export function formatTables(results) {
       ],
       ["max D1 round trips / batch", (o) => o.consumerBatches.maxD1RoundTrips],
       ["  of which batch() calls (max)", (o) => o.consumerBatches.maxD1Batches],
-      ["max DO calls / endpoint / batch", (o) => o.consumerBatches.maxDoCallsPerObject],
+      ["max DO calls / endpoint / batch", (o) => o.consumerBatches.maxDoCallsPerObject.ENDPOINT_STATE ?? 0],
+      ["max DO calls / log object / batch", (o) => o.consumerBatches.maxDoCallsPerObject.APP_LOG ?? 0],
       [
         "consumer batch ms (mean)",
         (o) => o.consumerBatches.totalDurationMs / (o.consumerBatches.count || Number.NaN),
@@ -99,27 +111,106 @@ export function formatTables(results) {
       ["  of which queue", (o) => o.usdPerMillion.queue],
       ["  of which D1 rows written", (o) => o.usdPerMillion.d1RowsWritten],
       ["  of which Workers requests", (o) => o.usdPerMillion.workersRequests],
-      ["  of which DO requests + storage", (o) => o.usdPerMillion.doRequests + o.usdPerMillion.doStorage],
+      ["  of which DO requests", (o) => o.usdPerMillion.doRequests],
+      ["  of which DO rows written", (o) => o.usdPerMillion.doRowsWritten],
     ];
     if (ops.length) {
       out.push(
         table(
-          "Operations per delivery",
+          "Operations per delivery (the phase, before any lifecycle tick)",
           ["per delivery", ...ops.map(([name]) => name)],
           rows.map(([label, get]) => [label, ...ops.map(([, p]) => two(get(p.operations)))]),
         ),
       );
     }
   }
+  const lifecycles = [
+    ["fan-out 1 keyed", results.e2e?.fanout1],
+    ["fan-out 1 unkeyed", results.e2e?.fanout1Unkeyed],
+  ].filter(([, p]) => p?.lifecycle);
+  if (lifecycles.length) {
+    const { payloadDays, retentionDays } = lifecycles[0][1].lifecycle;
+    const ticksOf = (p, why) => p.lifecycle.ticks.filter((t) => t.why === why).length;
+    const rows = [
+      ["stored bytes / delivery", (p) => p.storage.bytesPerDelivery],
+      [
+        `  storage USD per million, kept ${retentionDays} days`,
+        (p) => storageUsdPerMillion(p.storage.bytesPerDelivery, retentionDays),
+      ],
+      ["log object bytes after the phase", (p) => p.storage.after.storageBytes],
+      ["log object bytes after the lifecycle", (p) => p.storage.afterLifecycle.bytes],
+      ["payload purges pending after the phase", (p) => p.lifecycle.before.purgePending],
+      [
+        "ticks (payload purge + retention)",
+        (p) => `${ticksOf(p, "payload purge")}+${ticksOf(p, "retention")}`,
+      ],
+      ["rows left (msg + key + att)", (p) => rowsOf(p.lifecycle.after)],
+      ["ticks: DO requests / delivery", (p) => p.lifecycle.operations.perDelivery.doCalls],
+      ["ticks: DO rows written / delivery", (p) => p.lifecycle.operations.perDelivery.doRowsWritten],
+      ["ticks: DO rows read / delivery", (p) => p.lifecycle.operations.perDelivery.doRowsRead],
+      ["ticks: USD per million", (p) => p.lifecycle.operations.usdPerMillion.total],
+      ["delivery USD per million", (p) => p.operations.usdPerMillion.total],
+      ["lifecycle USD per million", (p) => p.lifecycle.whole.usdPerMillion.total],
+      ["  of which DO rows written", (p) => p.lifecycle.whole.usdPerMillion.doRowsWritten],
+      ["  of which DO requests", (p) => p.lifecycle.whole.usdPerMillion.doRequests],
+      ["  of which queue", (p) => p.lifecycle.whole.usdPerMillion.queue],
+      ["  of which Workers requests", (p) => p.lifecycle.whole.usdPerMillion.workersRequests],
+    ];
+    const cell = (v) => (typeof v === "string" ? v : two(v));
+    out.push(
+      table(
+        `Lifecycle: the phase, then its log object's ticks at payload expiry (+${payloadDays} d) and past retention (+${retentionDays + 1} d)`,
+        ["", ...lifecycles.map(([name]) => name)],
+        rows.map(([label, get]) => [label, ...lifecycles.map(([, p]) => cell(get(p)))]),
+      ),
+    );
+  }
+  if (results.scale?.levels?.length) {
+    out.push(
+      table(
+        `Scale-out: ${results.options.scaleMessages} messages over k applications, one endpoint each`,
+        ["applications", "ingest/s", "deliv/s", "vs 1 app", "p50 ms", "p99 ms", "lost", "dup"],
+        results.scale.levels.map((l) => [
+          l.apps,
+          int(l.ingestPerSecond),
+          int(l.deliveriesPerSecond),
+          two(l.deliveriesPerSecond / results.scale.levels[0].deliveriesPerSecond),
+          int(l.latencyMs?.p50),
+          int(l.latencyMs?.p99),
+          l.lost,
+          l.duplicates,
+        ]),
+      ),
+    );
+  }
+  const idle = results.idle;
+  if (idle) {
+    out.push(
+      table(
+        `Idle: ${idle.seconds} s without traffic; ${idle.objectsThatWoke} log objects woke, every ${fixed(idle.alarmPeriodSeconds, 1)} s`,
+        ["per alarm", ""],
+        [
+          ["DO rows written", two(idle.perAlarm.doRowsWritten)],
+          ["DO rows read", two(idle.perAlarm.doRowsRead)],
+          ["D1 round trips", two(idle.perAlarm.d1RoundTrips)],
+          ["D1 rows read", two(idle.perAlarm.d1RowsRead)],
+          ["alarms per object-hour", two(idle.alarmsPerObjectHour)],
+          ["USD per idle object-month", fixed(idle.usdPerObjectMonth, 4)],
+        ],
+      ),
+    );
+  }
   return out.join("\n");
 }
 
+const rowsOf = (inv) => inv.messages + inv.keys + inv.attempts;
+
 export function summaryLine(results) {
   const f1 = results.e2e?.fanout1;
+  const f1u = results.e2e?.fanout1Unkeyed;
   const f10 = results.e2e?.fanout10;
-  const e2ePhases = [f1, f10, results.throttled].filter(Boolean);
+  const e2ePhases = [f1, f1u, f10, results.throttled, ...(results.scale?.levels ?? [])].filter(Boolean);
   const sum = (key) => (e2ePhases.length ? e2ePhases.reduce((a, p) => a + p[key], 0) : Number.NaN);
-  const ops = f1?.operations;
   const fields = [
     ["ingest_rps", int(results.ingest?.edgehook.rps)],
     ["baseline_rps", int(results.ingest?.baseline.rps)],
@@ -129,10 +220,10 @@ export function summaryLine(results) {
     ["deliveries_per_s", int(f10?.deliveriesPerSecond)],
     ["lost", int(sum("lost"))],
     ["duplicates", int(sum("duplicates") + (results.ingestDrain?.duplicates ?? 0))],
-    ["d1_rows_written_per_delivery", two(ops?.perDelivery.d1RowsWritten)],
-    ["do_calls_per_delivery", two(ops?.perDelivery.doCalls)],
-    ["queue_ops_per_delivery", two(ops?.perDelivery.queueOps)],
-    ["usd_per_million", two(ops?.usdPerMillion.total)],
+    ["usd_per_million", two(f1?.lifecycle?.whole.usdPerMillion.total)],
+    ["usd_per_million_unkeyed", two(f1u?.lifecycle?.whole.usdPerMillion.total)],
+    ["stored_bytes_per_delivery", int(f1?.storage?.bytesPerDelivery)],
+    ["scale_16x", two(results.scale?.scale)],
   ];
   return `bench: ${fields.map(([k, v]) => `${k}=${v}`).join(" ")}`;
 }
