@@ -21,7 +21,7 @@ import {
   scanRetries,
   scanScheduled,
 } from "./outbox";
-import { Partitions, partitionStart } from "./partitions";
+import { PARTITION_MS, Partitions, partitionOfTime, partitionStart } from "./partitions";
 import { type Produced, Producer } from "./producer";
 import type { ClaimResult, Ident, IngestRequest, IngestResult, RecordReport, RecoverTask } from "./protocol";
 import { type Destination, type EndpointMessage, LogReads } from "./reads";
@@ -99,9 +99,11 @@ export class AppLog extends DurableObject<Env> {
     const keys: { kind: KeyKind; key: string }[] = [];
     if (req.idempotencyKey) keys.push({ kind: "k", key: req.idempotencyKey });
     if (m.event_id) keys.push({ kind: "e", key: m.event_id });
-    const dropsWithDay =
-      partitionStart(Math.floor(m.created_at / 86_400_000) + 1) + this.settings().retentionMs;
-    this.messages.insert(stored, keys, m.expires_at < dropsWithDay ? m.expires_at : null);
+    // A payload that expires within a day of its message's day being dropped is never served
+    // after its expiry (reads hide it) and goes with the day: no purge write. Shorter
+    // retentions are purged at their time (purge_at, a partial index).
+    const dayDropped = partitionStart(partitionOfTime(m.created_at) + 1) + this.settings().retentionMs;
+    this.messages.insert(stored, keys, m.expires_at < dayDropped - PARTITION_MS ? m.expires_at : null);
     this.dispatchFirst(stored, destinations, now);
     return { kind: "created", message: this.row(stored) };
   }
@@ -362,8 +364,9 @@ export class AppLog extends DurableObject<Env> {
    * clock of their own). Returns how many deliveries it handed to the queue.
    */
   async tick(now: number): Promise<number> {
-    const ident = this.ident;
+    const ident = this.ident ?? this.ctx.storage.kv.get<Ident>(IDENT_KEY) ?? null;
     if (!ident) return 0;
+    this.ident = ident;
     const config = await this.configs.get(ident.appId);
     const { staleMs, checkMs, retentionMs } = this.settings();
     const state: OutboxState = {
