@@ -46,7 +46,7 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
         svix.message.create(app.id, { eventType: "order.paid", payload: { i } }),
       ),
     );
-    await r.waitFor((reqs) => new Set(ids({ requests: reqs } as Receiver)).size >= 100, 60_000);
+    await r.waitFor((reqs) => new Set(ids({ requests: reqs } as Receiver)).size >= 100, 60_000, gateway);
     expect(new Set(ids(r))).toEqual(new Set(sent.map((m) => m.id)));
     const wh = new Webhook(secret);
     for (const req of r.requests) {
@@ -60,13 +60,13 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
     const r = await receiver((_req, index) => ({ status: index < 2 ? 500 : 200 }));
     const { app, endpoint } = await setUp(svix, r.url);
     const msg = await svix.message.create(app.id, { eventType: "order.paid", payload: { n: 1 } });
-    await r.waitFor((reqs) => reqs.length >= 3);
+    await r.waitFor((reqs) => reqs.length >= 3, 30_000, gateway);
     expect(ids(r)).toEqual([msg.id, msg.id, msg.id]);
     await expect
       .poll(async () => (await svix.messageAttempt.listByMsg(app.id, msg.id)).data.map((a) => a.status), {
         timeout: 10_000,
       })
-      .toEqual([0, 1, 1]);
+      .toEqual([0, 2, 2]);
     const dest = await svix.messageAttempt.listAttemptedDestinations(app.id, msg.id);
     expect(dest.data[0]).toMatchObject({ id: endpoint.id, status: 0 });
   });
@@ -75,7 +75,7 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
     const r = await receiver(() => ({ status: 410 }));
     const { app, endpoint } = await setUp(svix, r.url);
     await svix.message.create(app.id, { eventType: "order.paid", payload: {} });
-    await r.waitFor((reqs) => reqs.length >= 1);
+    await r.waitFor((reqs) => reqs.length >= 1, 30_000, gateway);
     await expect
       .poll(async () => (await svix.endpoint.get(app.id, endpoint.id)).disabled, { timeout: 10_000 })
       .toBe(true);
@@ -87,13 +87,13 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
     const r = await receiver((_req, index) => ({ status: 200, delayMs: index === 0 ? 3000 : 0 }));
     const { app } = await setUp(svix, r.url);
     const msg = await svix.message.create(app.id, { eventType: "order.paid", payload: {} });
-    await r.waitFor((reqs) => reqs.length >= 2, 20_000);
+    await r.waitFor((reqs) => reqs.length >= 2, 20_000, gateway);
     expect(ids(r).slice(0, 2)).toEqual([msg.id, msg.id]);
     await expect
       .poll(async () => (await svix.messageAttempt.listByMsg(app.id, msg.id)).data.map((a) => a.status), {
         timeout: 10_000,
       })
-      .toEqual([0, 1]);
+      .toEqual([0, 2]);
   });
 
   it("delivers on a manual resend after the retry schedule is exhausted", async () => {
@@ -101,7 +101,7 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
     const r = await receiver((_req, index) => ({ status: index < 4 ? 500 : 200 }));
     const { app, endpoint } = await setUp(svix, r.url);
     const msg = await svix.message.create(app.id, { eventType: "order.paid", payload: {} });
-    await r.waitFor((reqs) => reqs.length >= 4, 20_000);
+    await r.waitFor((reqs) => reqs.length >= 4, 20_000, gateway);
     await expect
       .poll(async () => (await svix.messageAttempt.listByMsg(app.id, msg.id)).data[0]?.status, {
         timeout: 10_000,
@@ -109,7 +109,7 @@ describe("delivery end to end (RETRY_SCHEDULE 1,1,1; timeout 2 s)", () => {
       .toBe(2);
     expect(r.requests).toHaveLength(4);
     await svix.messageAttempt.resend(app.id, msg.id, endpoint.id);
-    await r.waitFor((reqs) => reqs.length >= 5);
+    await r.waitFor((reqs) => reqs.length >= 5, 30_000, gateway);
     await expect
       .poll(async () => (await svix.messageAttempt.listByMsg(app.id, msg.id)).data[0], { timeout: 10_000 })
       .toMatchObject({ status: 0, triggerType: 1 });
@@ -141,7 +141,7 @@ describe("delivery end to end with a flaky receiver (RETRY_SCHEDULE 1,1,1,1,1,1,
         svix.message.create(app.id, { eventType: "order.paid", payload: { i } }),
       ),
     );
-    await r.waitFor(() => sent.every((m) => delivered.has(m.id)), 60_000);
+    await r.waitFor(() => sent.every((m) => delivered.has(m.id)), 60_000, gateway);
     expect(r.requests.length).toBeGreaterThan(60);
   });
 });

@@ -25,21 +25,37 @@ export async function freePort(): Promise<number> {
 
 export interface Gateway {
   url: string;
+  port: number;
   token: string;
+  /** The state folder (--persist-to) this gateway runs on. */
+  state: GatewayState;
   /** Authenticated JSON call to the gateway's API. */
   api(method: string, path: string, body?: unknown): Promise<Response>;
   /** The gateway's log so far (stdout + stderr), for failure messages. */
   log(): string;
+  /** SIGKILL of wrangler's whole process group (wrangler, workerd, esbuild): a crash. Keeps the state. */
+  kill(): Promise<void>;
+  /** Stops wrangler (SIGTERM, then SIGKILL) and, for a gateway from startGateway, removes its state. */
   stop(): Promise<void>;
 }
 
+/** A state folder with migrations applied and the vars file wrangler dev reads. */
+export interface GatewayState {
+  dir: string;
+  persistTo: string;
+  envFile: string;
+  vars: Record<string, string>;
+  /** Removes the folder (stop every gateway on it first). */
+  remove(): void;
+}
+
 /**
- * Starts `wrangler dev` with migrations applied to a fresh state folder. `vars` override the
- * defaults below (which make retries fast and allow private destinations for local receivers).
+ * Creates a fresh state folder with the D1 migrations applied. `vars` override the defaults
+ * below (which make retries fast and allow private destinations for local receivers).
  */
-export async function startGateway(vars: Record<string, string> = {}): Promise<Gateway> {
+export async function createState(vars: Record<string, string> = {}): Promise<GatewayState> {
   const dir = mkdtempSync(join(tmpdir(), "edgehook-e2e-"));
-  const state = join(dir, "state");
+  const persistTo = join(dir, "state");
   const envFile = join(dir, "e2e.env");
   const allVars: Record<string, string> = {
     ADMIN_TOKEN: E2E_ADMIN_TOKEN,
@@ -57,11 +73,37 @@ export async function startGateway(vars: Record<string, string> = {}): Promise<G
       .map(([k, v]) => `${k}=${v}`)
       .join("\n"),
   );
-  await promisify(execFile)(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: ROOT,
-    env: { ...process.env, CI: "true" },
-  });
-  const port = await freePort();
+  await promisify(execFile)(
+    WRANGLER,
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
+    { cwd: ROOT, env: { ...process.env, CI: "true" } },
+  );
+  return {
+    dir,
+    persistTo,
+    envFile,
+    vars: allVars,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Signals every process of the group `pgid`; false when the group has no process left. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `wrangler dev` on an existing state folder (on `port`, else a free one) and waits until
+ * it answers the health check. Its process group is its own (detached), so kill() reaches
+ * workerd too. stop() leaves the state folder in place.
+ */
+export async function launchGateway(state: GatewayState, opts: { port?: number } = {}): Promise<Gateway> {
+  const port = opts.port ?? (await freePort());
   const inspector = await freePort();
   const child: ChildProcess = spawn(
     WRANGLER,
@@ -74,12 +116,13 @@ export async function startGateway(vars: Record<string, string> = {}): Promise<G
       "--inspector-port",
       String(inspector),
       "--persist-to",
-      state,
+      state.persistTo,
       "--env-file",
-      envFile,
+      state.envFile,
       "--show-interactive-dev-session=false",
       "--log-level",
-      "warn",
+      // E2E_LOG_LEVEL=info also logs every queue batch ("QUEUE edgehook-deliveries 3/3 (120ms)").
+      process.env.E2E_LOG_LEVEL ?? "warn",
     ],
     { cwd: ROOT, env: { ...process.env, CI: "true", NO_COLOR: "1" }, detached: true, stdio: "pipe" },
   );
@@ -90,29 +133,38 @@ export async function startGateway(vars: Record<string, string> = {}): Promise<G
   child.stderr?.on("data", (d) => {
     output += d;
   });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((r) => child.once("exit", r));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+  let killed = false;
+  const kill = async () => {
+    const pgid = child.pid;
+    if (pgid === undefined || killed) return;
+    killed = true;
+    // The whole group: wrangler's children (workerd) outlive a SIGKILL of wrangler alone.
+    signalGroup(pgid, "SIGKILL");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    // Until no process of the group is left (workerd is reaped once wrangler is gone).
+    const deadline = Date.now() + 10_000;
+    while (signalGroup(pgid, 0)) {
+      if (Date.now() > deadline) throw new Error(`process group ${pgid} still has processes after SIGKILL`);
+      await new Promise((r) => setTimeout(r, 50));
     }
-    rmSync(dir, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    const pgid = child.pid;
+    if (pgid === undefined || killed) return;
+    if (running()) {
+      signalGroup(pgid, "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    // Whatever is left of the group (also after wrangler itself exited).
+    killed = true;
+    signalGroup(pgid, "SIGKILL");
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (!running()) throw new Error(`wrangler dev exited early:\n${output}`);
     try {
       const res = await fetch(`${url}/api/v1/health`);
       if (res.status === 204) break;
@@ -127,7 +179,9 @@ export async function startGateway(vars: Record<string, string> = {}): Promise<G
   }
   return {
     url,
+    port,
     token: E2E_ADMIN_TOKEN,
+    state,
     api: (method, path, body) =>
       fetch(`${url}${path}`, {
         method,
@@ -138,7 +192,28 @@ export async function startGateway(vars: Record<string, string> = {}): Promise<G
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     log: () => output,
+    kill,
     stop,
+  };
+}
+
+/** A gateway on a fresh state folder; stop() also removes the folder. */
+export async function startGateway(vars: Record<string, string> = {}): Promise<Gateway> {
+  const state = await createState(vars);
+  let gateway: Gateway;
+  try {
+    gateway = await launchGateway(state);
+  } catch (err) {
+    state.remove();
+    throw err;
+  }
+  const stopOnly = gateway.stop;
+  return {
+    ...gateway,
+    stop: async () => {
+      await stopOnly();
+      state.remove();
+    },
   };
 }
 
@@ -153,8 +228,15 @@ export interface ReceivedRequest {
 export interface Receiver {
   url: string;
   requests: ReceivedRequest[];
-  /** Waits until `predicate(requests)` holds, or throws after `timeoutMs`. */
-  waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until `predicate(requests)` holds, or throws after `timeoutMs`; the error carries the
+   * tail of `gateway`'s log when one is given.
+   */
+  waitFor(
+    predicate: (requests: ReceivedRequest[]) => boolean,
+    timeoutMs?: number,
+    gateway?: Pick<Gateway, "log">,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -192,11 +274,14 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    async waitFor(predicate, timeoutMs = 30_000) {
+    async waitFor(predicate, timeoutMs = 30_000, gateway) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(requests)) {
         if (Date.now() > deadline) {
-          throw new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`);
+          const log = gateway ? `\ngateway log (tail):\n${gateway.log().slice(-6000)}` : "";
+          throw new Error(
+            `receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)${log}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }

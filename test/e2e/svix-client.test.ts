@@ -29,6 +29,35 @@ describe("svix client against the running gateway", () => {
     await expect(svix.application.get(app.id)).rejects.toMatchObject({ code: 404 });
   });
 
+  it("answers a repeated eventId with 409 and a repeated idempotency key with the original message", async () => {
+    const app = await svix.application.create({ name: "Keys" });
+    const first = await svix.message.create(app.id, {
+      eventType: "invoice.paid",
+      eventId: "evt-once",
+      payload: { n: 1 },
+    });
+    await expect(
+      svix.message.create(app.id, { eventType: "invoice.paid", eventId: "evt-once", payload: { n: 2 } }),
+    ).rejects.toMatchObject({ code: 409 });
+    // The message is readable by its eventId, and only the first one exists.
+    expect((await svix.message.get(app.id, "evt-once", { withContent: true })).payload).toEqual({ n: 1 });
+    expect((await svix.message.get(app.id, "evt-once")).id).toBe(first.id);
+
+    const a = await svix.message.create(
+      app.id,
+      { eventType: "invoice.paid", payload: { n: 3 } },
+      { idempotencyKey: "key-1" },
+    );
+    const b = await svix.message.create(
+      app.id,
+      { eventType: "invoice.paid", payload: { n: 4 } },
+      { idempotencyKey: "key-1" },
+    );
+    expect(b.id).toBe(a.id);
+    const listed = await svix.message.list(app.id);
+    expect(listed.data.map((m) => m.id).sort()).toEqual([first.id, a.id].sort());
+  });
+
   it("creates two event types and an endpoint, and reads back its whsec_ secret", async () => {
     const app = await svix.application.create({ name: "Endpoint owner" });
     const suffix = Date.now().toString(36);
