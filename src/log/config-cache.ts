@@ -37,9 +37,11 @@ export class ConfigCache {
         if (this.generation === gen) this.current = { gen, config };
         return config;
       });
-      promise.catch(() => {
-        if (this.loading?.gen === gen) this.loading = null;
-      });
+      // Once settled, the next copy past MAX_AGE_MS (or after a failure) is loaded afresh.
+      const settled = () => {
+        if (this.loading?.promise === promise) this.loading = null;
+      };
+      promise.then(settled, settled);
       this.loading = { gen, promise };
     }
     return this.loading.promise;
