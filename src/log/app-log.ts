@@ -170,11 +170,12 @@ export class AppLog extends DurableObject<Env> {
     const now = Date.now();
     let recorded = 0;
     const follow: Produced[] = [];
+    const fresh = new Set(this.attempts.insertAll(report.attempts.map((a) => a.row)).map((a) => a.id));
     for (const { row, retryDelaySeconds, n, lease } of report.attempts) {
       const key = deliveryKey(row.msg_id, row.endpoint_id);
       this.release(key, lease);
       this.queued.delete(key);
-      if (!this.attempts.insert(row)) continue;
+      if (!fresh.has(row.id)) continue;
       recorded++;
       this.waiting.leave(row.msg_id, row.endpoint_id);
       if (retryDelaySeconds === null) continue;

@@ -1,13 +1,13 @@
+import { idTime } from "../lib/ids";
+import { AttemptPages } from "./attempt-pages";
 import { type Partitions, partitionOfId, partitionStart, tables } from "./partitions";
 import type { AttemptRow } from "./records";
 
-// Statements over the att_<day> tables of one log object. An attempt lives in its message's
-// day, so every read by message goes to one table; reads by endpoint merge the days.
+// A log object's attempts: those waiting for a retry (and the ones before them) as single rows
+// of att_<day>, every other one packed in pages (attempt-pages.ts). Both live in the
+// message's day. Reads merge the two; callers see one list of attempts.
 const COLUMNS =
   "msg_id, endpoint_id, id, url, status, response_status_code, response, response_duration_ms, trigger_type, next_attempt_at, created_at";
-const A_COLUMNS = COLUMNS.split(", ")
-  .map((c) => `a.${c}`)
-  .join(", ");
 
 export interface AttemptFilter {
   endpointId?: string;
@@ -25,6 +25,11 @@ export interface AttemptFilter {
   tag?: string | null;
 }
 
+const A_COLUMNS = COLUMNS.split(", ")
+  .map((c) => `a.${c}`)
+  .join(", ");
+
+/** The SQL conditions of a filter over att_<day> a (joined with msg_<day> m when it filters on messages). */
 function whereOf(f: AttemptFilter, direction: "ASC" | "DESC") {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -50,75 +55,139 @@ function whereOf(f: AttemptFilter, direction: "ASC" | "DESC") {
     add("m.event_type IN (SELECT value FROM json_each(?))", JSON.stringify(f.eventTypes));
   if (f.channel) add("EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)", f.channel);
   if (f.tag) add("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)", f.tag);
-  const joinsMessage = Boolean(f.eventTypes?.length || f.channel || f.tag);
-  return { where, params, joinsMessage };
+  return { where, params, joinsMessage: Boolean(f.eventTypes?.length || f.channel || f.tag) };
+}
+
+type MessageFields = { id: string; event_type: string; channels: string | null; tags: string | null };
+
+const byId = (a: AttemptRow, b: AttemptRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Whether an attempt passes a filter's attempt-level conditions. */
+function passes(a: AttemptRow, f: AttemptFilter, direction: "ASC" | "DESC"): boolean {
+  if (f.endpointId && a.endpoint_id !== f.endpointId) return false;
+  if (f.status !== undefined && a.status !== f.status) return false;
+  if (f.statusCodeClass !== undefined) {
+    const code = a.response_status_code;
+    if (f.statusCodeClass === 0 ? code !== 0 : code < f.statusCodeClass || code >= f.statusCodeClass + 100)
+      return false;
+  }
+  if (f.fromId && a.id < f.fromId) return false;
+  if (f.toId && a.id >= f.toId) return false;
+  if (f.cursor && (direction === "ASC" ? a.id <= f.cursor : a.id >= f.cursor)) return false;
+  return true;
+}
+
+const listed = (json: string | null) => (json ? (JSON.parse(json) as string[]) : []);
+
+function messagePasses(m: MessageFields | undefined, f: AttemptFilter): boolean {
+  if (!f.eventTypes?.length && !f.channel && !f.tag) return true;
+  if (!m) return false;
+  if (f.eventTypes?.length && !f.eventTypes.includes(m.event_type)) return false;
+  if (f.channel && !listed(m.channels).includes(f.channel)) return false;
+  if (f.tag && !listed(m.tags).includes(f.tag)) return false;
+  return true;
 }
 
 export class AttemptStore {
+  private readonly pages: AttemptPages;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly parts: Partitions,
-  ) {}
+  ) {
+    this.pages = new AttemptPages(sql, parts);
+  }
 
   /**
-   * Records an attempt (a repeated report of the same attempt id changes nothing) and clears
-   * the retry time of the delivery's earlier attempts: only a delivery's latest attempt waits.
+   * Records one report's attempts; returns those that were new (a repeated report of an attempt
+   * id changes nothing). A delivery's earlier attempts stop waiting for a retry: only its
+   * latest attempt may.
    */
-  insert(a: AttemptRow): boolean {
-    const p = partitionOfId(a.msg_id);
-    this.parts.ensure(p);
-    const t = tables(p).att;
-    const written = this.sql.exec(
-      `INSERT OR IGNORE INTO ${t} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.msg_id,
-      a.endpoint_id,
-      a.id,
-      a.url,
-      a.status,
-      a.response_status_code,
-      a.response,
-      a.response_duration_ms,
-      a.trigger_type,
-      a.next_attempt_at,
-      a.created_at,
-    ).rowsWritten;
-    if (written === 0) return false;
-    this.sql.exec(
-      `UPDATE ${t} SET next_attempt_at = NULL
-       WHERE msg_id = ? AND endpoint_id = ? AND id < ? AND next_attempt_at IS NOT NULL`,
-      a.msg_id,
-      a.endpoint_id,
-      a.id,
+  insertAll(rows: AttemptRow[]): AttemptRow[] {
+    const fresh = rows.filter((a) => this.get(a.msg_id, a.id) === null).sort(byId);
+    for (const [i, row] of fresh.entries()) {
+      // An attempt reported after a later one of its delivery (a slow consumer) waits for nothing.
+      const later = this.latest(row.msg_id, row.endpoint_id);
+      const a = later && later.id > row.id ? { ...row, next_attempt_at: null } : row;
+      fresh[i] = a;
+      const p = partitionOfId(a.msg_id);
+      this.parts.ensure(p);
+      const t = tables(p).att;
+      if (a.next_attempt_at !== null) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO ${t} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          a.msg_id,
+          a.endpoint_id,
+          a.id,
+          a.url,
+          a.status,
+          a.response_status_code,
+          a.response,
+          a.response_duration_ms,
+          a.trigger_type,
+          a.next_attempt_at,
+          a.created_at,
+        );
+      }
+      this.sql.exec(
+        `UPDATE ${t} SET next_attempt_at = NULL
+         WHERE msg_id = ? AND endpoint_id = ? AND id < ? AND next_attempt_at IS NOT NULL`,
+        a.msg_id,
+        a.endpoint_id,
+        a.id,
+      );
+    }
+    this.pages.write(fresh.filter((a) => a.next_attempt_at === null));
+    return fresh;
+  }
+
+  /** Single-row attempts of one message (optionally one endpoint), in id order. */
+  private rowsOf(msgId: string, endpointId?: string): AttemptRow[] {
+    const p = partitionOfId(msgId);
+    if (!this.parts.has(p)) return [];
+    return this.sql
+      .exec<AttemptRow>(
+        `SELECT ${COLUMNS} FROM ${tables(p).att} WHERE msg_id = ? ${endpointId ? "AND endpoint_id = ?" : ""} ORDER BY id`,
+        msgId,
+        ...(endpointId ? [endpointId] : []),
+      )
+      .toArray();
+  }
+
+  /** Every attempt of one message (optionally one endpoint), in id order. */
+  ofMessage(msgId: string, endpointId?: string): AttemptRow[] {
+    if (!this.parts.has(partitionOfId(msgId))) return [];
+    return [...this.rowsOf(msgId, endpointId), ...this.pages.forMessages(msgId, msgId, endpointId)].sort(
+      byId,
     );
-    return true;
   }
 
   latest(msgId: string, endpointId: string): AttemptRow | null {
-    const p = partitionOfId(msgId);
-    if (!this.parts.has(p)) return null;
-    return (
-      this.sql
-        .exec<AttemptRow>(
-          `SELECT ${COLUMNS} FROM ${tables(p).att} WHERE msg_id = ? AND endpoint_id = ? ORDER BY id DESC LIMIT 1`,
-          msgId,
-          endpointId,
-        )
-        .toArray()[0] ?? null
-    );
+    return this.ofMessage(msgId, endpointId).at(-1) ?? null;
   }
 
   /** The latest attempt of each endpoint the message was attempted to. */
   latestOfMessage(msgId: string): Map<string, AttemptRow> {
-    const p = partitionOfId(msgId);
     const out = new Map<string, AttemptRow>();
-    if (!this.parts.has(p)) return out;
-    const rows = this.sql
-      .exec<AttemptRow>(
-        `SELECT ${COLUMNS} FROM ${tables(p).att} WHERE msg_id = ? ORDER BY endpoint_id, id`,
-        msgId,
-      )
-      .toArray();
-    for (const r of rows) out.set(r.endpoint_id, r);
+    for (const a of this.ofMessage(msgId)) out.set(a.endpoint_id, a);
+    return out;
+  }
+
+  /** Which (message, endpoint) pairs among messages in [fromId, toId] have an attempt: "msg|endpoint". */
+  attemptedBetween(fromId: string, toId: string): Set<string> {
+    const out = new Set<string>();
+    for (const a of this.pages.forMessages(fromId, toId)) out.add(`${a.msg_id}|${a.endpoint_id}`);
+    for (const p of this.parts.list()) {
+      if (p < partitionOfId(fromId) || p > partitionOfId(toId)) continue;
+      const rows = this.sql
+        .exec<{ msg_id: string; endpoint_id: string }>(
+          `SELECT DISTINCT msg_id, endpoint_id FROM ${tables(p).att} WHERE msg_id >= ? AND msg_id <= ?`,
+          fromId,
+          toId,
+        )
+        .toArray();
+      for (const r of rows) out.add(`${r.msg_id}|${r.endpoint_id}`);
+    }
     return out;
   }
 
@@ -128,61 +197,73 @@ export class AttemptStore {
    * starts its own run at the first step.
    */
   failuresInARow(msgId: string, endpointId: string): number {
-    const p = partitionOfId(msgId);
-    if (!this.parts.has(p)) return 0;
-    const rows = this.sql
-      .exec<{ status: number; trigger_type: number }>(
-        `SELECT status, trigger_type FROM ${tables(p).att} WHERE msg_id = ? AND endpoint_id = ? ORDER BY id DESC LIMIT 64`,
-        msgId,
-        endpointId,
-      )
-      .toArray();
+    const rows = this.ofMessage(msgId, endpointId).reverse();
     const trigger = rows[0]?.trigger_type;
     const end = rows.findIndex((r) => r.status === 0 || r.trigger_type !== trigger);
     return end === -1 ? rows.length : end;
   }
 
   get(msgId: string, id: string): AttemptRow | null {
-    const p = partitionOfId(msgId);
-    if (!this.parts.has(p)) return null;
-    return (
-      this.sql
-        .exec<AttemptRow>(`SELECT ${COLUMNS} FROM ${tables(p).att} WHERE msg_id = ? AND id = ?`, msgId, id)
-        .toArray()[0] ?? null
-    );
+    return this.ofMessage(msgId).find((a) => a.id === id) ?? null;
   }
 
   expungeResponse(msgId: string, id: string): boolean {
     const p = partitionOfId(msgId);
     if (!this.parts.has(p)) return false;
-    return (
-      this.sql.exec(`UPDATE ${tables(p).att} SET response = '' WHERE msg_id = ? AND id = ?`, msgId, id)
-        .rowsWritten > 0
-    );
+    const t = tables(p).att;
+    const written = this.sql.exec(
+      `UPDATE ${t} SET response = '' WHERE msg_id = ? AND id = ?`,
+      msgId,
+      id,
+    ).rowsWritten;
+    return written > 0 || this.pages.expungeResponse(msgId, id);
   }
 
-  /** A message's attempts (one table: the message's day). */
+  /** The message fields the message-level filters read, for these message ids. */
+  private messagesOf(ids: string[]): Map<string, MessageFields> {
+    const out = new Map<string, MessageFields>();
+    const byPartition = new Map<number, string[]>();
+    for (const id of new Set(ids)) {
+      const p = partitionOfId(id);
+      if (this.parts.has(p)) byPartition.set(p, [...(byPartition.get(p) ?? []), id]);
+    }
+    for (const [p, list] of byPartition) {
+      const rows = this.sql
+        .exec<MessageFields>(
+          `SELECT id, event_type, channels, tags FROM ${tables(p).msg} WHERE id IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(list),
+        )
+        .toArray();
+      for (const r of rows) out.set(r.id, r);
+    }
+    return out;
+  }
+
+  private finish(
+    rows: AttemptRow[],
+    f: AttemptFilter,
+    direction: "ASC" | "DESC",
+    limit: number,
+  ): AttemptRow[] {
+    const kept = rows.filter((a) => passes(a, f, direction));
+    const messages =
+      f.eventTypes?.length || f.channel || f.tag ? this.messagesOf(kept.map((a) => a.msg_id)) : null;
+    const out = messages ? kept.filter((a) => messagePasses(messages.get(a.msg_id), f)) : kept;
+    out.sort(byId);
+    if (direction === "DESC") out.reverse();
+    return out.slice(0, limit + 1);
+  }
+
+  /** A message's attempts (one day's tables). */
   listByMessage(msgId: string, f: AttemptFilter, direction: "ASC" | "DESC", limit: number): AttemptRow[] {
-    const p = partitionOfId(msgId);
-    if (!this.parts.has(p)) return [];
-    const { where, params } = whereOf(f, direction);
-    const t = tables(p);
-    return this.sql
-      .exec<AttemptRow>(
-        `SELECT ${A_COLUMNS} FROM ${t.att} a JOIN ${t.msg} m ON m.id = a.msg_id
-         WHERE a.msg_id = ? ${where.length ? `AND ${where.join(" AND ")}` : ""}
-         ORDER BY a.id ${direction} LIMIT ?`,
-        msgId,
-        ...params,
-        limit + 1,
-      )
-      .toArray();
+    return this.finish(this.ofMessage(msgId, f.endpointId), f, direction, limit);
   }
 
   /**
-   * An endpoint's attempts in attempt-id order: a range read of each day's (endpoint_id, id)
-   * index, merged. A day whose messages are younger than the cursor cannot hold older attempts
-   * (an attempt is never older than its message), so a DESC walk skips those days.
+   * An endpoint's attempts in attempt-id order: the single rows by each day's (endpoint_id, id)
+   * index, the packed ones by its pages' (endpoint_id, max_id) index, merged. A day whose
+   * messages are younger than the upper bound cannot hold older attempts, so a DESC walk
+   * skips those days.
    */
   listByEndpoint(
     endpointId: string,
@@ -190,27 +271,45 @@ export class AttemptStore {
     direction: "ASC" | "DESC",
     limit: number,
   ): AttemptRow[] {
-    const { where, params, joinsMessage } = whereOf({ ...f, endpointId }, direction);
     const upper = [f.toId, direction === "DESC" ? f.cursor : null]
       .filter((x): x is string => Boolean(x))
       .sort()[0];
-    const merged: AttemptRow[] = [];
+    const lower = [f.fromId, direction === "ASC" ? f.cursor : null]
+      .filter((x): x is string => Boolean(x))
+      .sort()
+      .at(-1);
+    const rows: AttemptRow[] = [];
+    const { where, params, joinsMessage } = whereOf({ ...f, endpointId }, direction);
     for (const p of this.parts.list()) {
-      if (upper && partitionStart(p) > idMs(upper)) continue;
+      if (upper && partitionStart(p) > idTime(upper)) continue;
       const t = tables(p);
-      const rows = this.sql
-        .exec<AttemptRow>(
-          `SELECT ${A_COLUMNS} FROM ${t.att} a ${joinsMessage ? `JOIN ${t.msg} m ON m.id = a.msg_id` : ""}
-           WHERE ${where.join(" AND ")} ORDER BY a.id ${direction} LIMIT ?`,
-          ...params,
-          limit + 1,
-        )
-        .toArray();
-      merged.push(...rows);
+      rows.push(
+        ...this.sql
+          .exec<AttemptRow>(
+            `SELECT ${A_COLUMNS} FROM ${t.att} a ${joinsMessage ? `JOIN ${t.msg} m ON m.id = a.msg_id` : ""}
+             WHERE ${where.join(" AND ")} ORDER BY a.id ${direction} LIMIT ?`,
+            ...params,
+            limit + 1,
+          )
+          .toArray(),
+      );
     }
-    merged.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (direction === "DESC") merged.reverse();
-    return merged.slice(0, limit + 1);
+    const messages = new Map<string, MessageFields | undefined>();
+    const messageOf = (id: string) => {
+      if (!messages.has(id)) messages.set(id, this.messagesOf([id]).get(id));
+      return messages.get(id);
+    };
+    const keep = (a: AttemptRow) => passes(a, f, direction) && messagePasses(messageOf(a.msg_id), f);
+    rows.push(
+      ...this.pages.forEndpoint(endpointId, {
+        lower: lower ?? null,
+        upper: upper ?? null,
+        direction,
+        want: limit + 1,
+        keep,
+      }),
+    );
+    return this.finish(rows, f, direction, limit);
   }
 
   /** Latest attempts waiting for a retry whose time is at or before `until`. */
@@ -246,7 +345,7 @@ export class AttemptStore {
     return next;
   }
 
-  /** Deletes up to `limit` attempts of a deleted endpoint; the number deleted. */
+  /** Deletes up to `limit` attempt rows and pages of a deleted endpoint; the number deleted. */
   forgetEndpoint(endpointId: string, limit: number): number {
     let deleted = 0;
     for (const p of this.parts.list()) {
@@ -257,30 +356,33 @@ export class AttemptStore {
         endpointId,
         limit - deleted,
       ).rowsWritten;
-      if (deleted >= limit) break;
+      if (deleted >= limit) return deleted;
     }
-    return deleted;
+    return deleted + this.pages.forgetEndpoint(endpointId, limit - deleted);
   }
 
   /** An endpoint's latest attempt per message, for messages created in [fromId, toId). */
   latestByEndpoint(endpointId: string, fromId: string, toId: string): AttemptRow[] {
     const latest = new Map<string, AttemptRow>();
+    const rows: AttemptRow[] = [];
     for (const p of this.parts.list()) {
-      if (partitionStart(p + 1) <= idMs(fromId) || partitionStart(p) > idMs(toId)) continue;
-      const rows = this.sql
-        .exec<AttemptRow>(
-          `SELECT ${COLUMNS} FROM ${tables(p).att} WHERE endpoint_id = ? AND msg_id >= ? AND msg_id < ? ORDER BY id`,
-          endpointId,
-          fromId,
-          toId,
-        )
-        .toArray();
-      for (const r of rows) latest.set(r.msg_id, r);
+      if (partitionStart(p + 1) <= idTime(fromId) || partitionStart(p) > idTime(toId)) continue;
+      rows.push(
+        ...this.sql
+          .exec<AttemptRow>(
+            `SELECT ${COLUMNS} FROM ${tables(p).att} WHERE endpoint_id = ? AND msg_id >= ? AND msg_id < ?`,
+            endpointId,
+            fromId,
+            toId,
+          )
+          .toArray(),
+      );
     }
+    // Attempts are never older than their message: the endpoint's pages from fromId on.
+    rows.push(
+      ...this.pages.forEndpointSince(endpointId, fromId).filter((a) => a.msg_id >= fromId && a.msg_id < toId),
+    );
+    for (const r of rows.sort(byId)) latest.set(r.msg_id, r);
     return [...latest.values()];
   }
 }
-
-import { idTime } from "../lib/ids";
-
-const idMs = (id: string) => idTime(id);

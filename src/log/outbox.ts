@@ -52,9 +52,12 @@ export function scanFirstAttempts(
   const rows = messages.scan(opts.watermark, end, SCAN_LIMIT);
   const items: Produced[] = [];
   let firstMissing: string | null = null;
+  const attempted = rows.length
+    ? attempts.attemptedBetween(rows[0]?.id ?? "", rows.at(-1)?.id ?? "")
+    : new Set<string>();
   for (const msg of rows) {
     if (msg.deliver_at !== null) continue;
-    const missing = missingFirstAttempts(msg, attempts, state, waiting);
+    const missing = missingFirstAttempts(msg, attempted, state, waiting);
     if (missing.length === 0) continue;
     firstMissing ??= msg.id;
     for (const e of missing) {
@@ -78,7 +81,7 @@ export function scanScheduled(
   const items: Produced[] = [];
   let earliestMissing: number | null = null;
   for (const msg of messages.scheduled(opts.from, opts.now, SCAN_LIMIT)) {
-    const missing = missingFirstAttempts(msg, attempts, state, () => false);
+    const missing = missingFirstAttempts(msg, attempts.attemptedBetween(msg.id, msg.id), state, () => false);
     if (missing.length === 0) continue;
     earliestMissing ??= msg.deliver_at;
     for (const e of missing) {
@@ -110,18 +113,18 @@ export function scanRetries(
   return items;
 }
 
+/** The message's destinations with no attempt yet (`attempted` holds "msg|endpoint" keys). */
 function missingFirstAttempts(
   msg: StoredMessage,
-  attempts: AttemptStore,
+  attempted: Set<string>,
   state: OutboxState,
   waiting: (key: string) => boolean,
 ): string[] {
   const destinations = JSON.parse(msg.destinations) as string[];
-  if (destinations.length === 0) return [];
-  const attempted = attempts.latestOfMessage(msg.id);
-  return destinations.filter(
-    (e) => !attempted.has(e) && state.endpointExists(e) && !waiting(deliveryKey(msg.id, e)),
-  );
+  return destinations.filter((e) => {
+    const key = deliveryKey(msg.id, e);
+    return !attempted.has(key) && state.endpointExists(e) && !waiting(key);
+  });
 }
 
 export const firstJob = (m: string, e: string, delaySeconds = 0): Produced => ({

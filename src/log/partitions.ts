@@ -11,16 +11,23 @@ export const partitionOfTime = (ms: number) => Math.floor(ms / PARTITION_MS);
 export const partitionOfId = (id: string) => partitionOfTime(idTime(id));
 export const partitionStart = (p: number) => p * PARTITION_MS;
 
-export const tables = (p: number) => ({ msg: `msg_${p}`, key: `key_${p}`, att: `att_${p}` });
+export const tables = (p: number) => ({
+  msg: `msg_${p}`,
+  key: `key_${p}`,
+  att: `att_${p}`,
+  page: `page_${p}`,
+});
 
 // Every row and every index entry written is billed, so each table has its primary key as the
 // access path the API reads through and as few secondary indexes as the reads need:
 // - msg: by id (lookups, listings, the outbox scan). Scheduled messages only are indexed by
 //   deliver_at, and messages whose payload expires before the day is dropped by purge_at.
 // - key: idempotency keys ('k') and eventIds ('e'), written only when the sender gives one.
-// - att: by (message, endpoint, attempt) for a message's attempts and a destination's latest;
-//   by (endpoint, attempt) for an endpoint's attempts; retries waiting by next_attempt_at (a
-//   partial index: successes never enter it).
+// - att: attempts waiting for a retry, and those before them: by (message, endpoint, attempt)
+//   for a message's attempts and a destination's latest; by (endpoint, attempt) for an
+//   endpoint's; by next_attempt_at (a partial index) for the outbox.
+// - page: every other attempt, packed (attempt-pages.ts): by (bucket of message time, endpoint)
+//   and by (endpoint, max_id).
 const ddl = (p: number) => {
   const t = tables(p);
   return [
@@ -40,6 +47,10 @@ const ddl = (p: number) => {
       created_at INTEGER NOT NULL, PRIMARY KEY (msg_id, endpoint_id, id)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${t.att}_endpoint ON ${t.att} (endpoint_id, id)`,
     `CREATE INDEX IF NOT EXISTS ${t.att}_due ON ${t.att} (next_attempt_at) WHERE next_attempt_at IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${t.page} (
+      bucket INTEGER NOT NULL, endpoint_id TEXT NOT NULL, id TEXT NOT NULL, max_id TEXT NOT NULL,
+      url TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY (bucket, endpoint_id, id)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${t.page}_endpoint ON ${t.page} (endpoint_id, max_id)`,
   ];
 };
 
@@ -77,7 +88,7 @@ export class Partitions {
 
   drop(p: number): void {
     const t = tables(p);
-    for (const name of [t.att, t.key, t.msg]) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
+    for (const name of [t.page, t.att, t.key, t.msg]) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
     this.known = this.list().filter((x) => x !== p);
   }
 

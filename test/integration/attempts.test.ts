@@ -447,19 +447,21 @@ describe("attempt routes", () => {
           [],
           null,
         );
-        log.attempts.insert({
-          msg_id: id,
-          endpoint_id: ep.id,
-          id: newId("atmpt", now - 30_000 + i),
-          url: RECEIVER,
-          status: 2,
-          response_status_code: 500,
-          response: "",
-          response_duration_ms: 1,
-          trigger_type: 0,
-          next_attempt_at: null,
-          created_at: now - 30_000 + i,
-        });
+        log.attempts.insertAll([
+          {
+            msg_id: id,
+            endpoint_id: ep.id,
+            id: newId("atmpt", now - 30_000 + i),
+            url: RECEIVER,
+            status: 2,
+            response_status_code: 500,
+            response: "",
+            response_duration_ms: 1,
+            trigger_type: 0,
+            next_attempt_at: null,
+            created_at: now - 30_000 + i,
+          },
+        ]);
         made.push(id);
       }
       return made;
