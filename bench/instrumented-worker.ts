@@ -37,6 +37,7 @@ export interface LogInventory {
   days: number;
   messages: number;
   keys: number;
+  /** Single-row attempts plus those packed in pages. */
   attempts: number;
   waiting: number;
   /** Messages whose payload purge (purge_at) is still to do. */
@@ -59,12 +60,18 @@ export class AppLog extends RealAppLog {
       Number(sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}" ${where}`).one().n);
     const sum = (prefix: string, where = "") =>
       tables.filter((t) => t.startsWith(prefix)).reduce((n, t) => n + rows(t, where), 0);
+    // Packed attempts: a page row holds a JSON array of them.
+    const packed = (name: string) =>
+      Number(
+        sql.exec<{ n: number }>(`SELECT coalesce(sum(json_array_length(items)), 0) AS n FROM "${name}"`).one()
+          .n,
+      );
     return {
       bytes: sql.databaseSize,
       days: tables.filter((t) => t.startsWith("msg_")).length,
       messages: sum("msg_"),
       keys: sum("key_"),
-      attempts: sum("att_"),
+      attempts: sum("att_") + tables.filter((t) => t.startsWith("page_")).reduce((n, t) => n + packed(t), 0),
       waiting: tables.includes("waiting") ? rows("waiting") : 0,
       purgePending: sum("msg_", "WHERE purge_at IS NOT NULL"),
     };
