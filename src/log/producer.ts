@@ -9,9 +9,9 @@ export interface Produced {
 /**
  * How long the first delivery of a send waits for others to join it. Concurrent ingests reach
  * the object within a few milliseconds of each other; waiting this long lets them share one
- * queue message (one billed operation, one consumer claim) at a cost of 10 ms of latency.
+ * queue message (one billed operation, one consumer claim) at a cost of 25 ms of latency.
  */
-export const LINGER_MS = 10;
+export const LINGER_MS = 25;
 
 /**
  * A log object's queue producer. Deliveries committed within LINGER_MS of each other, or while
