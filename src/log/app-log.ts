@@ -429,7 +429,10 @@ export class AppLog extends DurableObject<Env> {
       this.attempts.due(now, 1).length > 0 ||
       this.waiting.due(Number.MAX_SAFE_INTEGER, 1).length > 0;
     const next = this.nextWake(now, unsettled ? (more || !first.complete ? 1000 : checkMs) : null);
-    if (next !== null) this.ensureAlarm(next);
+    // The pass has looked at everything: its answer replaces whatever wake was set before.
+    this.alarmAt = next;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
     return items.length;
   }
 

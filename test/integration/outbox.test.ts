@@ -152,6 +152,23 @@ describe("the log object's outbox", () => {
     expect(alarm).toBeLessThanOrEqual(Date.now() + RECOVERY_MS);
   });
 
+  it("stops waking once every delivery was attempted: an idle object costs no alarms", async () => {
+    const spy = spySendBatch();
+    const app = await createApp();
+    await createEndpoint(app.id);
+    await message(app.id);
+    await drained(app.id);
+    mockReceiver(() => new Response("", { status: 200 }));
+    await runDeliveries([pack(app.id, sentDeliveries(spy).map(refOf))]);
+    const later = Date.now() + 2 * RECOVERY_MS;
+    const alarm = await inLog(app.id, async (log) => {
+      await log.tick(later);
+      return (log as unknown as { ctx: DurableObjectState }).ctx.storage.getAlarm();
+    });
+    // The next wake is the oldest day's retention, not another outbox pass.
+    expect(alarm).toBeGreaterThan(later + 86_400_000);
+  });
+
   it("records the other log objects' outcomes when one log object fails to record", async () => {
     const spy = spySendBatch();
     const [appA, appB] = [await createApp(), await createApp()];
