@@ -31,9 +31,7 @@ export class Producer {
   add(appId: string, shard: number, items: Produced[]): void {
     if (items.length === 0) return;
     this.buffer.push(...items);
-    this.running ??= this.run(appId, shard).finally(() => {
-      this.running = null;
-    });
+    this.running ??= this.run(appId, shard);
   }
 
   /** Resolves once everything added so far has been handed to the queue (or reported failed). */
@@ -41,6 +39,12 @@ export class Producer {
     while (this.running) await this.running;
   }
 
+  /**
+   * Sends until the buffer is empty. `running` is cleared in the same synchronous step as the
+   * last look at the buffer: an add() that came after that look starts a new run, one that came
+   * before it is sent by this one. (Clearing it in a later callback would leave such an add's
+   * deliveries in the buffer until the next add.)
+   */
   private async run(appId: string, shard: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
     while (this.buffer.length > 0) {
@@ -53,5 +57,6 @@ export class Producer {
       );
       this.onFailed(items.filter((item) => failedRefs.has(item.ref)));
     }
+    this.running = null;
   }
 }
