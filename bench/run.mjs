@@ -10,7 +10,8 @@
 //   --scale-messages N   messages per scale-out level, over 1, 4 and 16 applications (default 1000)
 //   --in-flight N        e2e concurrent ingest requests (default 20)
 //   --ingest-fanout N    endpoints of the ingest phase's application (default 1; 0 = no deliveries)
-//   --idle-seconds N     a window without traffic at the end: what idle log objects cost (default 35; 0 = skip)
+//   --idle-seconds N     a window without traffic at the end: what idle log objects cost (default 30; 0 = skip)
+//   --idle-settle N      wait this long before that window, for the objects to settle (default 75; quick 0)
 //   --unkeyed            no idempotency-key on ingest (the fan-out 1 phase runs both ways anyway)
 //   --skip-ingest        only the end-to-end phases
 //   --keep               keep the temp folder (state, logs)
@@ -68,7 +69,8 @@ function parseOptions(argv) {
     scaleMessages: num("--scale-messages", quick ? 160 : 1000),
     scaleApps: [1, 4, 16],
     lifecycle: lifecycleSettings(),
-    idleSeconds: num("--idle-seconds", quick ? 16 : 35, 0),
+    idleSeconds: num("--idle-seconds", quick ? 16 : 30, 0),
+    idleSettleSeconds: num("--idle-settle", quick ? 0 : 75, 0),
     inFlight: num("--in-flight", 20),
     unkeyed: flag("--unkeyed"),
     skipIngest: flag("--skip-ingest"),
@@ -285,7 +287,13 @@ async function main() {
       log,
       keyed,
     });
-    if (opts.idleSeconds > 0) results.idle = await idlePhase({ api, seconds: opts.idleSeconds, log });
+    if (opts.idleSeconds > 0)
+      results.idle = await idlePhase({
+        api,
+        seconds: opts.idleSeconds,
+        settleSeconds: opts.idleSettleSeconds,
+        log,
+      });
     const scaleLevels = Object.fromEntries(results.scale.levels.map((l) => [`scale-${l.apps}`, l]));
     for (const [name, p] of Object.entries({
       ...results.e2e,

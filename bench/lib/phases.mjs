@@ -375,8 +375,14 @@ export function matchEachToOne(records, sentAt, pathOf) {
  * object that woke and per hour. Run after the other phases, when every application they
  * created is idle.
  */
-export async function idlePhase({ api, seconds, log }) {
+export async function idlePhase({ api, seconds, settleSeconds = 0, log }) {
   await settledCounters(api);
+  // A log object keeps looking at its outbox for up to OUTBOX_RECOVERY_SECONDS + a quarter of it
+  // after its last delivery; the window starts once that is over, so it counts idle objects only.
+  if (settleSeconds > 0) {
+    log(`idle: waiting ${settleSeconds} s for the log objects to settle`);
+    await sleep(settleSeconds * 1000);
+  }
   const { isolateId } = await api.resetCounters();
   log(`idle: ${seconds} s without traffic`);
   await sleep(seconds * 1000);
@@ -416,7 +422,8 @@ export async function idlePhase({ api, seconds, log }) {
     },
     alarmsPerObjectHour: alarmsPerHour,
     /** USD per idle log object per 30-day month (prices are per million). */
-    usdPerObjectMonth: (usdPerAlarm / 1e6) * alarmsPerHour * 24 * 30,
+    usdPerObjectMonth: objects > 0 ? (usdPerAlarm / 1e6) * alarmsPerHour * 24 * 30 : 0,
+    settleSeconds,
     sqlByStatement: counters.durableObjects.sqlByStatement,
     storageCalls: counters.durableObjects.storageCalls,
     workerReloaded: counters.isolateId !== isolateId,

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
 import type { EndpointRow } from "../db/endpoints";
-import { idAt } from "../lib/ids";
+import { idAt, idTime } from "../lib/ids";
 import { enqueueJobs, packDeliveries } from "../queue/enqueue";
 import type { DeliveryRef } from "../queue/jobs";
 import { MAX_QUEUE_DELAY_SECONDS } from "../queue/limits";
@@ -31,6 +31,8 @@ import { WaitingStore } from "./waiting";
 const IDENT_KEY = "ident";
 const WATERMARK_KEY = "watermark";
 const SCHEDULED_KEY = "scheduled-from";
+/** How far the outbox's scan bounds move before they are written down again. */
+const BOUND_STEP_MS = 60_000;
 
 /**
  * The per-application (per shard) log: messages, idempotency keys, each (message, endpoint)
@@ -387,15 +389,19 @@ export class AppLog extends DurableObject<Env> {
       },
       { watermark, now, staleMs },
     );
-    if (first.watermark !== watermark) kv.put(WATERMARK_KEY, first.watermark);
+    // Both bounds only narrow the scans (reads), so they are written when they moved far enough
+    // to matter, not at every pass: a stale bound after a restart costs a longer scan, nothing else.
+    if (first.watermark !== watermark && idTime(first.watermark) - idTime(watermark) >= BOUND_STEP_MS) {
+      kv.put(WATERMARK_KEY, first.watermark);
+    }
     const scheduledFrom = kv.get<number>(SCHEDULED_KEY) ?? 0;
     const scheduled = scanScheduled(this.messages, this.attempts, state, {
       from: scheduledFrom,
       now,
       staleMs,
     });
-    const nextFrom = scheduled.earliestMissing ?? now;
-    if (nextFrom !== scheduledFrom) kv.put(SCHEDULED_KEY, nextFrom);
+    const nextFrom = scheduled.earliestMissing ?? now - staleMs;
+    if (nextFrom - scheduledFrom >= BOUND_STEP_MS) kv.put(SCHEDULED_KEY, nextFrom);
     const waiting = this.waiting
       .due(now - staleMs, SCAN_LIMIT)
       .filter((w) => state.endpointExists(w.endpoint_id) && !this.attempts.latest(w.msg_id, w.endpoint_id))
