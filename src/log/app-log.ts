@@ -422,7 +422,6 @@ export class AppLog extends DurableObject<Env> {
     const more = await this.maintenance.runTasks(
       this.ctx.storage.kv,
       this.env.DB,
-      ident,
       (i) => this.produce(i, now),
       now,
     );

@@ -231,17 +231,6 @@ export class AttemptPages {
 
   /** Deletes up to `limit` pages of a deleted endpoint; the number deleted. */
   forgetEndpoint(endpointId: string, limit: number): number {
-    let deleted = 0;
-    for (const p of this.parts.list()) {
-      const t = tables(p).page;
-      deleted += this.sql.exec(
-        `DELETE FROM ${t} WHERE (bucket, endpoint_id, id) IN
-           (SELECT bucket, endpoint_id, id FROM ${t} WHERE endpoint_id = ? LIMIT ?)`,
-        endpointId,
-        limit - deleted,
-      ).rowsWritten;
-      if (deleted >= limit) break;
-    }
-    return deleted;
+    return this.parts.deleteEndpointRows("page", "bucket, endpoint_id, id", endpointId, limit);
   }
 }

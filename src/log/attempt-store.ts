@@ -332,33 +332,13 @@ export class AttemptStore {
 
   /** The earliest retry time after `after`, or null. */
   nextDue(after: number): number | null {
-    let next: number | null = null;
-    for (const p of this.parts.list()) {
-      const row = this.sql
-        .exec<{ at: number | null }>(
-          `SELECT MIN(next_attempt_at) AS at FROM ${tables(p).att} WHERE next_attempt_at IS NOT NULL AND next_attempt_at > ?`,
-          after,
-        )
-        .toArray()[0];
-      if (row?.at != null && (next === null || row.at < next)) next = row.at;
-    }
-    return next;
+    return this.parts.earliest("att", "next_attempt_at", after);
   }
 
   /** Deletes up to `limit` attempt rows and pages of a deleted endpoint; the number deleted. */
   forgetEndpoint(endpointId: string, limit: number): number {
-    let deleted = 0;
-    for (const p of this.parts.list()) {
-      const t = tables(p).att;
-      deleted += this.sql.exec(
-        `DELETE FROM ${t} WHERE (msg_id, endpoint_id, id) IN
-           (SELECT msg_id, endpoint_id, id FROM ${t} WHERE endpoint_id = ? LIMIT ?)`,
-        endpointId,
-        limit - deleted,
-      ).rowsWritten;
-      if (deleted >= limit) return deleted;
-    }
-    return deleted + this.pages.forgetEndpoint(endpointId, limit - deleted);
+    const deleted = this.parts.deleteEndpointRows("att", "msg_id, endpoint_id, id", endpointId, limit);
+    return deleted >= limit ? deleted : deleted + this.pages.forgetEndpoint(endpointId, limit - deleted);
   }
 
   /** An endpoint's latest attempt per message, for messages created in [fromId, toId). */

@@ -5,7 +5,7 @@ import type { AttemptStore } from "./attempt-store";
 import type { MessageStore } from "./message-store";
 import { type Partitions, partitionStart } from "./partitions";
 import type { Produced } from "./producer";
-import type { Ident, RecoverTask } from "./protocol";
+import type { RecoverTask } from "./protocol";
 import { STATUS } from "./records";
 import type { WaitingStore } from "./waiting";
 
@@ -50,7 +50,6 @@ export class Maintenance {
   async runTasks(
     kv: SyncKvStorage,
     db: D1Database,
-    ident: Ident,
     produce: (items: Produced[]) => void,
     now: number,
   ): Promise<boolean> {

@@ -167,16 +167,7 @@ export class MessageStore {
 
   /** The earliest short-retention purge still to do, or null. */
   nextPurge(): number | null {
-    let next: number | null = null;
-    for (const p of this.parts.list()) {
-      const row = this.sql
-        .exec<{ at: number | null }>(
-          `SELECT MIN(purge_at) AS at FROM ${tables(p).msg} WHERE purge_at IS NOT NULL`,
-        )
-        .toArray()[0];
-      if (row?.at != null && (next === null || row.at < next)) next = row.at;
-    }
-    return next;
+    return this.parts.earliest("msg", "purge_at", 0);
   }
 
   /** Messages with id in [fromId, toId), ascending, not scheduled for later; at most `limit`. */
@@ -218,17 +209,7 @@ export class MessageStore {
 
   /** The earliest deliver_at after `after`, or null. */
   nextScheduled(after: number): number | null {
-    let next: number | null = null;
-    for (const p of this.parts.list()) {
-      const row = this.sql
-        .exec<{ at: number | null }>(
-          `SELECT MIN(deliver_at) AS at FROM ${tables(p).msg} WHERE deliver_at IS NOT NULL AND deliver_at > ?`,
-          after,
-        )
-        .toArray()[0];
-      if (row?.at != null && (next === null || row.at < next)) next = row.at;
-    }
-    return next;
+    return this.parts.earliest("msg", "deliver_at", after);
   }
 }
 

@@ -92,6 +92,42 @@ export class Partitions {
     this.known = this.list().filter((x) => x !== p);
   }
 
+  /**
+   * The smallest `column` above `after` over every day's `kind` table (its partial index on
+   * the column answers it), or null: the next time some timed work is due.
+   */
+  earliest(kind: "msg" | "att", column: string, after: number): number | null {
+    let next: number | null = null;
+    for (const p of this.list()) {
+      const row = this.sql
+        .exec<{ at: number | null }>(
+          `SELECT MIN(${column}) AS at FROM ${tables(p)[kind]} WHERE ${column} IS NOT NULL AND ${column} > ?`,
+          after,
+        )
+        .toArray()[0];
+      if (row?.at != null && (next === null || row.at < next)) next = row.at;
+    }
+    return next;
+  }
+
+  /**
+   * Deletes up to `limit` rows of one endpoint from every day's `kind` table (whose primary key
+   * is `key`), through its endpoint index; returns how many went.
+   */
+  deleteEndpointRows(kind: "att" | "page", key: string, endpointId: string, limit: number): number {
+    let deleted = 0;
+    for (const p of this.list()) {
+      const t = tables(p)[kind];
+      deleted += this.sql.exec(
+        `DELETE FROM ${t} WHERE (${key}) IN (SELECT ${key} FROM ${t} WHERE endpoint_id = ? LIMIT ?)`,
+        endpointId,
+        limit - deleted,
+      ).rowsWritten;
+      if (deleted >= limit) break;
+    }
+    return deleted;
+  }
+
   /** Forget the cached list (after deleteAll). */
   reset(): void {
     this.known = null;

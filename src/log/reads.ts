@@ -136,7 +136,8 @@ export class LogReads {
     }
     const unattempted = new Set<string>();
     const inRange = (id: string) => id >= fromId && id < toId && !attempted.has(id);
-    const from = range.watermark > fromId ? range.watermark : fromId;
+    // The later of the two ids (strings: Math.max does not apply).
+    const from = [range.watermark, fromId].sort().at(-1) ?? fromId;
     const candidates = [
       ...this.messages.scan(from, toId, ENDPOINT_SCAN_LIMIT),
       ...this.messages.scheduled(0, Number.MAX_SAFE_INTEGER, ENDPOINT_SCAN_LIMIT),
