@@ -172,15 +172,17 @@ export class AppLog extends DurableObject<Env> {
     const now = Date.now();
     let recorded = 0;
     const follow: Produced[] = [];
-    const fresh = new Set(this.attempts.insertAll(report.attempts.map((a) => a.row)).map((a) => a.id));
+    // What was stored: new attempts only, and without a retry when a later attempt exists.
+    const stored = new Map(this.attempts.insertAll(report.attempts.map((a) => a.row)).map((a) => [a.id, a]));
     for (const { row, retryDelaySeconds, n, lease } of report.attempts) {
       const key = deliveryKey(row.msg_id, row.endpoint_id);
       this.release(key, lease);
       this.queued.delete(key);
-      if (!fresh.has(row.id)) continue;
+      const kept = stored.get(row.id);
+      if (!kept) continue;
       recorded++;
       this.waiting.leave(row.msg_id, row.endpoint_id);
-      if (retryDelaySeconds === null) continue;
+      if (retryDelaySeconds === null || kept.next_attempt_at === null) continue;
       const ref: DeliveryRef = {
         m: row.msg_id,
         e: row.endpoint_id,
@@ -202,7 +204,6 @@ export class AppLog extends DurableObject<Env> {
       follow.push({ ref, delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delaySeconds)) });
     }
     for (const { ref, lease } of report.released) this.release(deliveryKey(ref.m, ref.e), lease);
-    for (const u of report.endpointUpdates ?? []) this.configs.patchEndpoint(u.id, u.fields);
     this.produce(follow, now);
     this.ensureAlarm(now + this.settings().checkMs);
     return { recorded };

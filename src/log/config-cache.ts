@@ -47,12 +47,6 @@ export class ConfigCache {
     return this.loading.promise;
   }
 
-  /** Patches the cached copy of one endpoint (a change this object's caller just wrote to D1). */
-  patchEndpoint(id: string, fields: Partial<EndpointRow>): void {
-    const ep = this.current?.config.endpoints.get(id);
-    if (ep) Object.assign(ep, fields);
-  }
-
   private async load(appId: string): Promise<AppConfig> {
     const [app, endpoints] = await Promise.all([
       getApplicationById(this.db, appId),

@@ -59,8 +59,6 @@ export interface RecordReport {
   deferred: { ref: DeliveryRef; delaySeconds: number; lease?: string }[];
   /** Claimed jobs that ended without an attempt: their leases are returned. */
   released: { ref: DeliveryRef; lease: string }[];
-  /** Endpoint changes the consumer wrote to D1 (health), applied to the object's copy. */
-  endpointUpdates?: { id: string; fields: Partial<EndpointRow> }[];
 }
 
 export interface RecoverTask {
