@@ -20,8 +20,11 @@ const TOTAL = 400;
 const CONCURRENCY = 20;
 /** The gateway is killed once this many messages were accepted. */
 const KILL_AFTER = 200;
-/** Recovery time plus margin (the restart itself is not counted: it ends before the clock starts). */
-const DELIVERED_WITHIN_MS = 60_000;
+/**
+ * The recovery time plus 10 s for the consumer to work through ~200 recovered deliveries on this
+ * machine (the restart itself is not counted: it ends before the clock starts). Measured: 5-6 s.
+ */
+const DELIVERED_WITHIN_MS = RECOVERY_SECONDS * 1000 + 10_000;
 
 describe(`crash recovery (SIGKILL mid-burst, OUTBOX_RECOVERY_SECONDS ${RECOVERY_SECONDS})`, () => {
   let state: GatewayState;
