@@ -5,7 +5,7 @@ import type { AppLog } from "../../src/log/app-log";
 import type { AttemptRow, MessageRow } from "../../src/log/records";
 import { api, json } from "../helpers";
 
-// Shared set-up of the delivery tests (ingest, consumer, sweeper, messages, attempts).
+// Shared set-up of the delivery tests (ingest, consumer, outbox, messages, attempts).
 export const RECEIVER = "https://receiver.example.com/hook";
 export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 let counter = 0;
