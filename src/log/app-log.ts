@@ -178,6 +178,8 @@ export class AppLog extends DurableObject<Env> {
     try {
       this.ctx.storage.transactionSync(() => this.messages.insertMany(commit.messages));
     } catch (e) {
+      // The rollback may have undone a day's new tables too: the list of days is read again.
+      this.parts.reset();
       commit.reject(e);
       return;
     }
