@@ -35,6 +35,7 @@ countReceivedCalls(EndpointState, RealEndpointState, "EndpointState");
 export interface LogInventory {
   bytes: number;
   days: number;
+  /** Single-row messages plus those packed in pages. */
   messages: number;
   keys: number;
   /** Single-row attempts plus those packed in pages. */
@@ -60,7 +61,7 @@ export class AppLog extends RealAppLog {
       Number(sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}" ${where}`).one().n);
     const sum = (prefix: string, where = "") =>
       tables.filter((t) => t.startsWith(prefix)).reduce((n, t) => n + rows(t, where), 0);
-    // Packed attempts: a page row holds a JSON array of them.
+    // Packed attempts and messages: a page row holds a JSON array of them.
     const packed = (name: string) =>
       Number(
         sql.exec<{ n: number }>(`SELECT coalesce(sum(json_array_length(items)), 0) AS n FROM "${name}"`).one()
@@ -69,7 +70,7 @@ export class AppLog extends RealAppLog {
     return {
       bytes: sql.databaseSize,
       days: tables.filter((t) => t.startsWith("msg_")).length,
-      messages: sum("msg_"),
+      messages: sum("msg_") + tables.filter((t) => t.startsWith("mpage_")).reduce((n, t) => n + packed(t), 0),
       keys: sum("key_"),
       attempts: sum("att_") + tables.filter((t) => t.startsWith("page_")).reduce((n, t) => n + packed(t), 0),
       waiting: tables.includes("waiting") ? rows("waiting") : 0,

@@ -11,7 +11,7 @@ import { ConfigCache } from "./config-cache";
 import { fanOut } from "./fanout";
 import { Maintenance } from "./maintenance";
 import type { MessageFilter } from "./message-store";
-import { type KeyKind, MessageStore, type StoredMessage } from "./message-store";
+import { type KeyKind, MessageStore, type NewMessage, type StoredMessage } from "./message-store";
 import {
   deliveryKey,
   firstJob,
@@ -33,6 +33,24 @@ const WATERMARK_KEY = "watermark";
 const SCHEDULED_KEY = "scheduled-from";
 /** How far the outbox's scan bounds move before they are written down again. */
 const BOUND_STEP_MS = 60_000;
+/**
+ * How long the first ingest of a commit window waits for others before the window's messages
+ * are written, as one page row (message-pages.ts). Every row written is billed ($1.00 per
+ * million) and a message was one row of its own: under load the ingests of a few milliseconds
+ * share one. A few ms on a request that waits for a durable write anyway (tens of ms) is
+ * little latency; a longer window would pack more but delay every ingest by it.
+ */
+export const COMMIT_WINDOW_MS = 3;
+
+/** The messages of one commit window, and the ingests waiting for its write. */
+interface Commit {
+  messages: (NewMessage & { destinations: string[] })[];
+  /** "k|<idempotency key>" and "e|<eventId>" -> the buffered message: duplicates see it. */
+  keys: Map<string, StoredMessage>;
+  written: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 /**
  * The per-application (per shard) log: messages, idempotency keys, each (message, endpoint)
@@ -40,15 +58,17 @@ const BOUND_STEP_MS = 60_000;
  * committed and has not seen attempted, and each retry whose time has come, its alarm hands
  * to the queue again (see outbox.ts). Named `${appId}:${shard}` (see client.ts).
  *
- * Ingest, claim and record do their storage work without an await in between, so each runs
- * as one atomic step; concurrent ingests share their writes (the runtime coalesces writes made
- * before the next I/O into one commit) and their queue sends (Producer).
+ * Claim and record do their storage work without an await in between, so each runs as one
+ * atomic step. Ingests check their keys and fan out at once, then join the open commit window:
+ * its messages are written together (one page row) in one transaction, and every ingest of
+ * the window answers after that write (or fails with it). Their queue sends are shared too
+ * (Producer).
  */
 export class AppLog extends DurableObject<Env> {
   private readonly sql = this.ctx.storage.sql;
   private readonly parts = new Partitions(this.sql);
   readonly messages = new MessageStore(this.sql, this.parts);
-  readonly attempts = new AttemptStore(this.sql, this.parts);
+  readonly attempts = new AttemptStore(this.sql, this.parts, (id) => this.messages.get(id, 0));
   private readonly waiting = new WaitingStore(this.sql);
   private readonly configs = new ConfigCache(this.env.DB);
   private readonly producer = new Producer(this.env.DELIVERIES, (failed) => this.enqueueFailed(failed));
@@ -67,6 +87,8 @@ export class AppLog extends DurableObject<Env> {
   private readonly queued = new Map<string, number>();
   /** The alarm as this object last set it (read once at start-up). */
   private alarmAt: number | null = null;
+  /** The open commit window, if an ingest is waiting for one. */
+  private commit: Commit | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,13 +105,29 @@ export class AppLog extends DurableObject<Env> {
     const app = config.app;
     if (!app || (req.uid !== null && app.uid !== req.uid)) return { kind: "unknown_app" };
     const now = Date.now();
+    // Keys are checked against what is written and what waits in the open window: a repeated
+    // key in the same window answers as the original does, once it is written.
+    const open = this.commit;
     if (req.idempotencyKey) {
       const original = this.messages.findByKey("k", req.idempotencyKey, now);
       if (original) return { kind: "duplicate", message: this.row(original) };
+      const buffered = open?.keys.get(`k|${req.idempotencyKey}`);
+      if (open && buffered) {
+        await open.written;
+        return { kind: "duplicate", message: this.row(buffered) };
+      }
     }
     const m = req.message;
-    if (m.event_id && this.messages.findByKey("e", m.event_id, now)) {
-      return { kind: "conflict", detail: `A message with eventId "${m.event_id}" already exists` };
+    if (m.event_id) {
+      const conflict = {
+        kind: "conflict",
+        detail: `A message with eventId "${m.event_id}" already exists`,
+      } as const;
+      if (this.messages.findByKey("e", m.event_id, now)) return conflict;
+      if (open?.keys.has(`e|${m.event_id}`)) {
+        await open.written;
+        return conflict;
+      }
     }
     const channels = m.channels ? (JSON.parse(m.channels) as string[]) : null;
     const destinations = req.onlyEndpoint
@@ -105,9 +143,49 @@ export class AppLog extends DurableObject<Env> {
     // after its expiry (reads hide it) and goes with the day: no purge write. Shorter
     // retentions are purged at their time (purge_at, a partial index).
     const dayDropped = partitionStart(partitionOfTime(m.created_at) + 1) + this.settings().retentionMs;
-    this.messages.insert(stored, keys, m.expires_at < dayDropped - PARTITION_MS ? m.expires_at : null);
-    this.dispatchFirst(stored, destinations, now);
+    const purgeAt = m.expires_at < dayDropped - PARTITION_MS ? m.expires_at : null;
+    const commit = this.openCommit();
+    commit.messages.push({ row: stored, keys, purgeAt, destinations });
+    for (const k of keys) commit.keys.set(`${k.kind}|${k.key}`, stored);
+    await commit.written;
     return { kind: "created", message: this.row(stored) };
+  }
+
+  /** The open commit window, opened (and its write scheduled) by the first ingest that needs it. */
+  private openCommit(): Commit {
+    if (this.commit) return this.commit;
+    let resolve: () => void = () => {};
+    let reject: (e: unknown) => void = () => {};
+    const written = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Every ingest of the window awaits it; this only keeps a failure from reading as unhandled.
+    written.catch(() => {});
+    const commit: Commit = { messages: [], keys: new Map(), written, resolve, reject };
+    this.commit = commit;
+    setTimeout(() => this.write(commit), COMMIT_WINDOW_MS);
+    return commit;
+  }
+
+  /**
+   * Writes a window's messages and keys in one transaction, then hands their deliveries to
+   * the queue and lets the ingests answer (the output gate holds the answers until the write
+   * is durable). A failed write rolls back and fails every ingest of the window.
+   */
+  private write(commit: Commit): void {
+    if (this.commit === commit) this.commit = null;
+    try {
+      this.ctx.storage.transactionSync(() => this.messages.insertMany(commit.messages));
+    } catch (e) {
+      // The rollback may have undone a day's new tables too: the list of days is read again.
+      this.parts.reset();
+      commit.reject(e);
+      return;
+    }
+    const now = Date.now();
+    for (const { row, destinations } of commit.messages) this.dispatchFirst(row, destinations, now);
+    commit.resolve();
   }
 
   /** Hands a new message's deliveries to the queue (or to the alarm, when scheduled too far out). */

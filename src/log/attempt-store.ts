@@ -29,7 +29,7 @@ const A_COLUMNS = COLUMNS.split(", ")
   .map((c) => `a.${c}`)
   .join(", ");
 
-/** The SQL conditions of a filter over att_<day> a (joined with msg_<day> m when it filters on messages). */
+/** The SQL conditions of a filter's attempt-level conditions over att_<day> a. */
 function whereOf(f: AttemptFilter, direction: "ASC" | "DESC") {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -51,11 +51,7 @@ function whereOf(f: AttemptFilter, direction: "ASC" | "DESC") {
   if (f.fromId) add("a.id >= ?", f.fromId);
   if (f.toId) add("a.id < ?", f.toId);
   if (f.cursor) add(`a.id ${direction === "ASC" ? ">" : "<"} ?`, f.cursor);
-  if (f.eventTypes?.length)
-    add("m.event_type IN (SELECT value FROM json_each(?))", JSON.stringify(f.eventTypes));
-  if (f.channel) add("EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)", f.channel);
-  if (f.tag) add("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)", f.tag);
-  return { where, params, joinsMessage: Boolean(f.eventTypes?.length || f.channel || f.tag) };
+  return { where, params };
 }
 
 type MessageFields = { id: string; event_type: string; channels: string | null; tags: string | null };
@@ -91,9 +87,11 @@ function messagePasses(m: MessageFields | undefined, f: AttemptFilter): boolean 
 export class AttemptStore {
   private readonly pages: AttemptPages;
 
+  /** `message`: a message by id (the message-level filters read its fields). */
   constructor(
     private readonly sql: SqlStorage,
     private readonly parts: Partitions,
+    private readonly message: (id: string) => MessageFields | null,
   ) {
     this.pages = new AttemptPages(sql, parts);
   }
@@ -222,19 +220,9 @@ export class AttemptStore {
   /** The message fields the message-level filters read, for these message ids. */
   private messagesOf(ids: string[]): Map<string, MessageFields> {
     const out = new Map<string, MessageFields>();
-    const byPartition = new Map<number, string[]>();
     for (const id of new Set(ids)) {
-      const p = partitionOfId(id);
-      if (this.parts.has(p)) byPartition.set(p, [...(byPartition.get(p) ?? []), id]);
-    }
-    for (const [p, list] of byPartition) {
-      const rows = this.sql
-        .exec<MessageFields>(
-          `SELECT id, event_type, channels, tags FROM ${tables(p).msg} WHERE id IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(list),
-        )
-        .toArray();
-      for (const r of rows) out.set(r.id, r);
+      const m = this.message(id);
+      if (m) out.set(id, m);
     }
     return out;
   }
@@ -279,26 +267,34 @@ export class AttemptStore {
       .sort()
       .at(-1);
     const rows: AttemptRow[] = [];
-    const { where, params, joinsMessage } = whereOf({ ...f, endpointId }, direction);
-    for (const p of this.parts.list()) {
-      if (upper && partitionStart(p) > idTime(upper)) continue;
-      const t = tables(p);
-      rows.push(
-        ...this.sql
-          .exec<AttemptRow>(
-            `SELECT ${A_COLUMNS} FROM ${t.att} a ${joinsMessage ? `JOIN ${t.msg} m ON m.id = a.msg_id` : ""}
-             WHERE ${where.join(" AND ")} ORDER BY a.id ${direction} LIMIT ?`,
-            ...params,
-            limit + 1,
-          )
-          .toArray(),
-      );
-    }
+    const { where, params } = whereOf({ ...f, endpointId }, direction);
     const messages = new Map<string, MessageFields | undefined>();
     const messageOf = (id: string) => {
       if (!messages.has(id)) messages.set(id, this.messagesOf([id]).get(id));
       return messages.get(id);
     };
+    for (const p of this.parts.list()) {
+      if (upper && partitionStart(p) > idTime(upper)) continue;
+      // Read in chunks: message-level filters apply after the read.
+      const found: AttemptRow[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const chunk: AttemptRow[] = this.sql
+          .exec<AttemptRow>(
+            `SELECT ${A_COLUMNS} FROM ${tables(p).att} a
+             WHERE ${[...where, ...(after ? [`a.id ${direction === "ASC" ? ">" : "<"} ?`] : [])].join(" AND ")}
+             ORDER BY a.id ${direction} LIMIT ?`,
+            ...params,
+            ...(after ? [after] : []),
+            limit + 1,
+          )
+          .toArray();
+        found.push(...chunk.filter((a) => messagePasses(messageOf(a.msg_id), f)));
+        if (chunk.length < limit + 1 || found.length >= limit + 1) break;
+        after = chunk[chunk.length - 1]?.id ?? null;
+      }
+      rows.push(...found);
+    }
     const keep = (a: AttemptRow) => passes(a, f, direction) && messagePasses(messageOf(a.msg_id), f);
     rows.push(
       ...this.pages.forEndpoint(endpointId, {

@@ -1,7 +1,8 @@
 import { idTime } from "../lib/ids";
 
-// A log object's data lives in one set of tables per day of message creation: msg_<day>,
-// key_<day> and att_<day> (attempts live with their message, whatever day they are made on).
+// A log object's data lives in one set of tables per day of message creation: mpage_<day>,
+// msg_<day>, key_<day>, page_<day> and att_<day> (attempts live with their message, whatever
+// day they are made on).
 // Retention drops whole days: DROP TABLE writes no rows, where deleting a day of rows one by one
 // would bill every row again (measured: SQLite reports 0 rows written for a DROP TABLE, 1 per
 // row and per index entry for a DELETE).
@@ -16,18 +17,25 @@ export const tables = (p: number) => ({
   key: `key_${p}`,
   att: `att_${p}`,
   page: `page_${p}`,
+  mpage: `mpage_${p}`,
 });
 
 // Every row and every index entry written is billed, so each table has its primary key as the
 // access path the API reads through and as few secondary indexes as the reads need:
-// - msg: by id (lookups, listings, the outbox scan). Scheduled messages only are indexed by
-//   deliver_at, and messages whose payload expires before the day is dropped by purge_at.
+// - mpage: most messages, packed (message-pages.ts): the messages of one ingest commit window
+//   and 1-second bucket of message time share a row, by (bucket, first id).
+// - msg: the other messages, one row each, by id: scheduled ones (indexed by deliver_at) and
+//   those whose payload expires before the day is dropped (indexed by purge_at).
 // - key: idempotency keys ('k') and eventIds ('e'), written only when the sender gives one.
 // - att: attempts waiting for a retry, and those before them: by (message, endpoint, attempt)
 //   for a message's attempts and a destination's latest; by (endpoint, attempt) for an
 //   endpoint's; by next_attempt_at (a partial index) for the outbox.
 // - page: every other attempt, packed (attempt-pages.ts): by (bucket of message time, endpoint)
 //   and by (endpoint, max_id).
+const mpageDdl = (p: number) =>
+  `CREATE TABLE IF NOT EXISTS ${tables(p).mpage} (
+    bucket INTEGER NOT NULL, id TEXT NOT NULL, max_id TEXT NOT NULL, items TEXT NOT NULL,
+    PRIMARY KEY (bucket, id)) WITHOUT ROWID`;
 const ddl = (p: number) => {
   const t = tables(p);
   return [
@@ -51,6 +59,7 @@ const ddl = (p: number) => {
       bucket INTEGER NOT NULL, endpoint_id TEXT NOT NULL, id TEXT NOT NULL, max_id TEXT NOT NULL,
       url TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY (bucket, endpoint_id, id)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${t.page}_endpoint ON ${t.page} (endpoint_id, max_id)`,
+    mpageDdl(p),
   ];
 };
 
@@ -63,15 +72,20 @@ export class Partitions {
   /** Existing partitions, ascending. */
   list(): number[] {
     if (!this.known) {
-      const rows = this.sql
+      const names = this.sql
         .exec<{ name: string }>(
-          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'msg\\_%' ESCAPE '\\'",
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'msg\\_%' ESCAPE '\\' OR name LIKE 'mpage\\_%' ESCAPE '\\')",
         )
-        .toArray();
-      this.known = rows
-        .map((r) => Number(r.name.slice(4)))
+        .toArray()
+        .map((r) => r.name);
+      const paged = new Set(names.filter((n) => n.startsWith("mpage_")).map((n) => Number(n.slice(6))));
+      this.known = names
+        .filter((n) => n.startsWith("msg_"))
+        .map((n) => Number(n.slice(4)))
         .filter(Number.isInteger)
         .sort((a, b) => a - b);
+      // Days written before messages were paged have no mpage table: it is made once.
+      for (const p of this.known) if (!paged.has(p)) this.sql.exec(mpageDdl(p));
     }
     return this.known;
   }
@@ -88,7 +102,7 @@ export class Partitions {
 
   drop(p: number): void {
     const t = tables(p);
-    for (const name of [t.page, t.att, t.key, t.msg]) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
+    for (const name of [t.page, t.att, t.key, t.mpage, t.msg]) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
     this.known = this.list().filter((x) => x !== p);
   }
 

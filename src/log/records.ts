@@ -26,6 +26,9 @@ export interface MessageRow {
   deliver_at: number | null;
 }
 
+/** A message as a log object keeps it (the application is the object's). */
+export type StoredMessage = Omit<MessageRow, "app_id">;
+
 export type AttemptRow = {
   msg_id: string;
   endpoint_id: string;
