@@ -50,6 +50,8 @@ interface Commit {
   written: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** Set when the application was deleted before the window's write. */
+  cancelled?: boolean;
 }
 
 /**
@@ -175,6 +177,7 @@ export class AppLog extends DurableObject<Env> {
    */
   private write(commit: Commit): void {
     if (this.commit === commit) this.commit = null;
+    if (commit.cancelled) return;
     try {
       this.ctx.storage.transactionSync(() => this.messages.insertMany(commit.messages));
     } catch (e) {
@@ -414,6 +417,14 @@ export class AppLog extends DurableObject<Env> {
 
   /** The application was deleted: everything this object holds goes. */
   async destroy(): Promise<void> {
+    // Messages still waiting in the commit window belong to the deleted application: they are
+    // not written, and their ingests fail.
+    const open = this.commit;
+    this.commit = null;
+    if (open) {
+      open.cancelled = true;
+      open.reject(new Error("the application was deleted"));
+    }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.parts.reset();
@@ -555,7 +566,11 @@ export class AppLog extends DurableObject<Env> {
   private ensureAlarm(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
+    this.ctx.storage.setAlarm(at).catch((err) => {
+      // Never an unhandled rejection: the next commit or outbox pass sets the alarm again.
+      this.alarmAt = null;
+      console.error("log object alarm not set", err instanceof Error ? err.message : err);
+    });
   }
 
   private remember(ident: Ident): void {

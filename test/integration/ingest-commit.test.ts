@@ -123,4 +123,25 @@ describe("ingest commit window", () => {
     expect(again.kind).toBe("created");
     expect(await countMessages(app.id)).toBe(1);
   });
+
+  it("writes nothing of a window whose application is deleted before the write", async () => {
+    spySendBatch();
+    const app = await createApp();
+    await createEndpoint(app.id);
+    const ident = { appId: app.id, shard: 0 };
+    // A first message loads the object's copy of the configuration.
+    expect((await postMessage(app.id, {})).status).toBe(202);
+    const outcome = await runInDurableObject(logStub(app.id), async (log: AppLog) => {
+      const pending = Promise.allSettled([
+        log.ingest(ident, request(null)),
+        log.ingest(ident, request(null)),
+      ]);
+      // Both join the open window (their checks need no I/O now), then the application goes.
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      await log.destroy();
+      return (await pending).map((r) => (r.status === "rejected" ? String(r.reason) : r.status));
+    });
+    expect(outcome).toEqual([expect.stringMatching(/deleted/), expect.stringMatching(/deleted/)]);
+    expect(await countMessages(app.id)).toBe(0);
+  });
 });
