@@ -221,10 +221,14 @@ export class AppLog extends DurableObject<Env> {
     const app = config.app
       ? { id: config.app.id, uid: config.app.uid, throttle_rate: config.app.throttle_rate }
       : null;
+    const messages = this.messages.getMany(
+      refs.map((r) => r.m),
+      now,
+    );
     const verdicts = refs.map((ref): ClaimResult["verdicts"][number] => {
       const endpoint = config.endpoints.get(ref.e);
       if (!app || !endpoint) return { kind: "drop", reason: "the endpoint or application was deleted" };
-      const msg = this.messages.get(ref.m, now);
+      const msg = messages.get(ref.m);
       if (!msg) return { kind: "drop", reason: "the message is gone" };
       const latest = this.attempts.latest(ref.m, ref.e);
       if ((latest?.id ?? null) !== ref.p) return { kind: "drop", reason: "already attempted" };

@@ -141,6 +141,29 @@ export class MessagePages {
     return null;
   }
 
+  /**
+   * Several messages at once, each page parsed once: a consumer's claim names up to hundreds of
+   * messages that mostly share a few pages, and parsing a page per message would repeat the work.
+   */
+  getMany(ids: readonly string[]): Map<string, StoredMessage> {
+    const wanted = new Set(ids);
+    const out = new Map<string, StoredMessage>();
+    const seen = new Set<string>();
+    for (const id of wanted) {
+      if (out.has(id)) continue;
+      for (const { p, page } of this.candidates(id)) {
+        const key = `${p}|${page.bucket}|${page.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        for (const item of JSON.parse(page.items) as Item[]) {
+          if (wanted.has(item[0])) out.set(item[0], toMessage(item));
+        }
+        if (out.has(id)) break;
+      }
+    }
+    return out;
+  }
+
   /** Rewrites the page that holds the message without its payload. */
   expunge(id: string): boolean {
     for (const { p, page } of this.candidates(id)) {

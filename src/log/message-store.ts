@@ -97,6 +97,18 @@ export class MessageStore {
     return row ? visible(row, now) : null;
   }
 
+  /** Several messages by id (a consumer's claim), each page read and parsed once. */
+  getMany(ids: readonly string[], now: number): Map<string, StoredMessage> {
+    const out = this.pages.getMany(ids);
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const row = this.get(id, now);
+      if (row) out.set(id, row);
+    }
+    for (const [id, row] of out) out.set(id, visible(row, now));
+    return out;
+  }
+
   /**
    * The message a key names, newest day first. Idempotency keys only count within their 24 h
    * window (so only the last two days are read); eventIds for as long as the message lives.

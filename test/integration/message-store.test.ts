@@ -100,6 +100,12 @@ describe("message store (pages and rows)", () => {
     // Every message by id; every key.
     const got = await inLog(app.id, (log) => written.map((m) => log.messages.get(m.id, now)));
     expect(got).toEqual(expected);
+    // The same, all at once (a claim's read), plus an id nobody wrote.
+    const many = await inLog(app.id, (log) => {
+      const found = log.messages.getMany([...written.map((m) => m.id), "msg_unknown"], now);
+      return written.map((m) => found.get(m.id) ?? null).concat(found.has("msg_unknown") ? [null] : []);
+    });
+    expect(many).toEqual(expected);
     for (const k of keys) {
       const hit = await inLog(app.id, (log) => log.messages.findByKey(k.kind, k.key, now - 60_000));
       expect(hit?.id).toBe(k.id);
