@@ -59,7 +59,7 @@ export async function listEndpoints(
   return results;
 }
 
-/** The columns after (app_id, id) and before the timestamps, in column order: ?3..?14 of both writes. */
+/** The columns after (app_id, id) and before the timestamps, in column order: ?3..?14 of the insert. */
 const settingValues = (row: EndpointRow) => [
   row.uid,
   row.url,
@@ -84,16 +84,73 @@ export function insertEndpoint(db: D1Database, row: EndpointRow): D1PreparedStat
     .bind(row.app_id, row.id, ...settingValues(row), row.created_at, row.updated_at);
 }
 
-/** Writes every mutable column of the row (callers read, change and write back the whole row). */
-export function updateEndpoint(db: D1Database, row: EndpointRow): D1PreparedStatement {
+/**
+ * The columns a settings write (PUT, PATCH) may change. The ciphertexts are not among them: they
+ * change only by compare-and-set (swapEndpointCiphertext), so a settings write racing a secret
+ * rotation cannot put the old secret back.
+ */
+const SETTING_COLUMNS = [
+  "uid",
+  "url",
+  "description",
+  "event_types",
+  "channels",
+  "throttle_rate",
+  "metadata",
+  "disabled",
+  "disabled_reason",
+  "failing_since",
+] as const satisfies readonly (keyof EndpointRow)[];
+
+export type EndpointSettings = Partial<Pick<EndpointRow, (typeof SETTING_COLUMNS)[number]>>;
+
+/**
+ * Writes only the settings given (undefined leaves a column as it is) and answers the row as
+ * committed. With `whileDisabled` the write is a compare-and-set on the disabled flag, for a
+ * change computed from it. `.first()` reads null when the endpoint is gone or the flag changed.
+ */
+export function updateEndpointSettings(
+  db: D1Database,
+  appId: string,
+  endpointId: string,
+  settings: EndpointSettings,
+  opts: { now: number; whileDisabled?: number },
+): D1PreparedStatement {
+  const columns = SETTING_COLUMNS.filter((c) => settings[c] !== undefined);
+  const sets = columns.map((c, i) => `${c} = ?${i + 4}`);
+  const guarded = opts.whileDisabled !== undefined;
+  const guard = guarded ? ` AND disabled = ?${columns.length + 4}` : "";
   return db
     .prepare(
-      `UPDATE endpoints SET uid = ?3, url = ?4, description = ?5, event_types = ?6, channels = ?7,
-         throttle_rate = ?8, disabled = ?9, disabled_reason = ?10, metadata = ?11, secrets = ?12,
-         headers = ?13, failing_since = ?14, updated_at = ?15
-       WHERE app_id = ?1 AND id = ?2`,
+      `UPDATE endpoints SET ${[...sets, "updated_at = ?3"].join(", ")}
+       WHERE app_id = ?1 AND id = ?2${guard} RETURNING ${ENDPOINT_COLUMNS}`,
     )
-    .bind(row.app_id, row.id, ...settingValues(row), row.updated_at);
+    .bind(
+      appId,
+      endpointId,
+      opts.now,
+      ...columns.map((c) => settings[c]),
+      ...(guarded ? [opts.whileDisabled] : []),
+    );
+}
+
+/**
+ * Replaces one ciphertext column if it still holds `expected` (compare-and-set; `IS` compares
+ * nulls too): `meta.changes` is 0 when another write replaced it since it was read, or the
+ * endpoint is gone. Read-modify-write of secrets and headers goes through here.
+ */
+export function swapEndpointCiphertext(
+  db: D1Database,
+  appId: string,
+  endpointId: string,
+  column: "secrets" | "headers",
+  change: { expected: string | null; value: string | null; now: number },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE endpoints SET ${column} = ?4, updated_at = ?5 WHERE app_id = ?1 AND id = ?2 AND ${column} IS ?3`,
+    )
+    .bind(appId, endpointId, change.expected, change.value, change.now);
 }
 
 /** Deletes an endpoint row; its attempts live in the log objects, which forget them in the background. */

@@ -12,6 +12,7 @@ import { isUniqueViolation } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
 import { allShards, configChanged } from "../log/client";
 import { forgetApplication } from "./ingest-cache";
+import { checkUidShape } from "./uid-rules";
 
 export interface ApplicationInput {
   name: string;
@@ -39,6 +40,10 @@ async function run(stmt: D1PreparedStatement, uid: string | null | undefined) {
   }
 }
 
+/**
+ * Creates an application. With getIfExists an existing uid answers the existing application,
+ * also when a concurrent request created it between this one's read and its insert.
+ */
 export async function createApplication({
   env,
   input,
@@ -48,14 +53,10 @@ export async function createApplication({
   input: ApplicationInput;
   getIfExists: boolean;
 }): Promise<{ app: ApplicationRow; created: boolean }> {
+  checkUidShape(input.uid, "app", ["body", "uid"]);
   const db = env.DB;
-  if (input.uid) {
-    const existing = await getApplication(db, input.uid);
-    if (existing) {
-      if (getIfExists) return { app: existing, created: false };
-      throw conflict(`An application with uid "${input.uid}" already exists`);
-    }
-  }
+  const existing = await existingByUid(db, input.uid, getIfExists);
+  if (existing) return { app: existing, created: false };
   const now = Date.now();
   const app: ApplicationRow = {
     id: newId("app", now),
@@ -66,8 +67,27 @@ export async function createApplication({
     created_at: now,
     updated_at: now,
   };
-  await run(insertApplication(db, app), app.uid);
+  try {
+    await insertApplication(db, app).run();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // Lost the race to a concurrent create of the same uid: answer as if that one came first.
+    const winner = await existingByUid(db, input.uid, getIfExists);
+    if (winner) return { app: winner, created: false };
+    throw conflict(`An application with uid "${input.uid}" already exists`);
+  }
   return { app, created: true };
+}
+
+/** The application holding `uid`, when there is one and getIfExists accepts it; else a 409. */
+async function existingByUid(
+  db: D1Database,
+  uid: string | null | undefined,
+  getIfExists: boolean,
+): Promise<ApplicationRow | null> {
+  const existing = uid ? await getApplication(db, uid) : null;
+  if (existing && !getIfExists) throw conflict(`An application with uid "${uid}" already exists`);
+  return existing;
 }
 
 /** PUT semantics: every field is replaced; an unknown id with a uid-shaped value is created. */
@@ -86,6 +106,7 @@ export async function replaceApplication({
     if (idOrUid.startsWith("app_")) throw notFound("Application");
     return createApplication({ env, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
   }
+  checkUidShape(input.uid, "app", ["body", "uid"]);
   const app: ApplicationRow = {
     ...existing,
     uid: input.uid ?? null,
@@ -118,6 +139,7 @@ export async function patchApplication({
   idOrUid: string;
   input: Partial<ApplicationInput>;
 }): Promise<ApplicationRow> {
+  checkUidShape(input.uid, "app", ["body", "uid"]);
   const existing = await requireApplication(env.DB, idOrUid);
   const app: ApplicationRow = {
     ...existing,

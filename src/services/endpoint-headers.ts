@@ -1,6 +1,7 @@
-import { type EndpointRow, updateEndpoint } from "../db/endpoints";
+import { type EndpointRow, swapEndpointCiphertext } from "../db/endpoints";
 import { configChanged } from "../log/client";
 import { decryptJson, encryptJson } from "../security/secrets";
+import { retryOnConflict } from "./compare-and-set";
 import {
   checkHeaderCount,
   type Headers,
@@ -16,11 +17,24 @@ async function readHeaders(env: Env, endpoint: EndpointRow): Promise<Headers> {
   return endpoint.headers ? decryptJson<Headers>(env.ENCRYPTION_KEY, endpoint.headers) : {};
 }
 
-async function writeHeaders(env: Env, endpoint: EndpointRow, headers: Headers): Promise<void> {
-  checkHeaderCount(headers, LOC);
-  const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
-  await updateEndpoint(env.DB, { ...endpoint, headers: stored, updated_at: Date.now() }).run();
-  await configChanged(env, endpoint.app_id);
+/**
+ * Reads the headers, changes them and writes them back as a compare-and-set on the ciphertext it
+ * read: a concurrent headers write makes it read and change again, so neither undoes the other.
+ */
+async function changeHeaders(
+  { env, app, idOrUid }: EndpointTarget,
+  change: (headers: Headers) => Headers,
+): Promise<void> {
+  await retryOnConflict("The endpoint's headers", async () => {
+    const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
+    const headers = change(await readHeaders(env, endpoint));
+    checkHeaderCount(headers, LOC);
+    const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
+    const swap = { expected: endpoint.headers, value: stored, now: Date.now() };
+    const { meta } = await swapEndpointCiphertext(env.DB, app.id, endpoint.id, "headers", swap).run();
+    return meta.changes > 0 ? endpoint : null;
+  });
+  await configChanged(env, app.id);
 }
 
 /** The endpoint's custom headers, sensitive values left out (named in `sensitive`). */
@@ -35,24 +49,18 @@ export async function getEndpointHeaders({
 
 /** PUT: the given headers replace all custom headers. */
 export async function replaceEndpointHeaders({
-  env,
-  app,
-  idOrUid,
   headers,
+  ...target
 }: EndpointTarget & { headers: Headers }): Promise<void> {
   validateHeaders(headers, LOC);
-  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  await writeHeaders(env, endpoint, headers);
+  await changeHeaders(target, () => headers);
 }
 
 /** PATCH: sets the given headers and removes those given as null. */
 export async function patchEndpointHeaders({
-  env,
-  app,
-  idOrUid,
   headers,
+  ...target
 }: EndpointTarget & { headers: Record<string, string | null> }): Promise<void> {
   validateHeaders(headers, LOC);
-  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  await writeHeaders(env, endpoint, mergeHeaders(await readHeaders(env, endpoint), headers));
+  await changeHeaders(target, (old) => mergeHeaders(old, headers));
 }

@@ -1,6 +1,7 @@
-import { updateEndpoint } from "../db/endpoints";
+import { swapEndpointCiphertext } from "../db/endpoints";
 import { configChanged } from "../log/client";
 import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import { retryOnConflict } from "./compare-and-set";
 import { normalizeSecret } from "./endpoint-input-rules";
 import { type EndpointTarget, requireEndpoint } from "./endpoints";
 
@@ -14,27 +15,36 @@ export async function getEndpointSecret({ env, app, idOrUid }: EndpointTarget): 
   return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
 }
 
-/** Makes `key` (or a new secret) current; the old one stays valid for the grace period. */
+/** The keys after a rotation to `current`: the old current key stays valid for `graceMs`. */
+function rotatedKeys(keys: SigningKeys, current: string, graceMs: number, now: number): SigningKeys {
+  const previous = keys.previous.filter((p) => p.expiresAt > now && p.key !== current);
+  if (graceMs > 0 && keys.current !== current)
+    previous.unshift({ key: keys.current, expiresAt: now + graceMs });
+  return { current, previous: previous.slice(0, MAX_PREVIOUS_KEYS) };
+}
+
+/**
+ * Makes `key` (or a new secret) current; the old one stays valid for the grace period. The
+ * write is a compare-and-set on the ciphertext it read: a concurrent write of the secrets makes
+ * it read and rotate again, so no rotation is lost and none is undone.
+ */
 export async function rotateEndpointSecret({
   env,
   app,
   idOrUid,
   input,
 }: EndpointTarget & { input: { key?: string | null; gracePeriodSeconds?: number | null } }): Promise<void> {
-  const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
-  const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
-  const now = Date.now();
   const graceMs = (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-  const previous = keys.previous.filter((p) => p.expiresAt > now && p.key !== current);
-  if (graceMs > 0 && keys.current !== current)
-    previous.unshift({ key: keys.current, expiresAt: now + graceMs });
-  const rotated: SigningKeys = { current, previous: previous.slice(0, MAX_PREVIOUS_KEYS) };
-  await updateEndpoint(env.DB, {
-    ...endpoint,
-    secrets: await encryptJson(env.ENCRYPTION_KEY, rotated),
-    updated_at: now,
-  }).run();
+  await retryOnConflict("The endpoint's secret", async () => {
+    const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
+    const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
+    const now = Date.now();
+    const secrets = await encryptJson(env.ENCRYPTION_KEY, rotatedKeys(keys, current, graceMs, now));
+    const change = { expected: endpoint.secrets, value: secrets, now };
+    const { meta } = await swapEndpointCiphertext(env.DB, app.id, endpoint.id, "secrets", change).run();
+    return meta.changes > 0 ? endpoint : null;
+  });
   // The next delivery signs with the new key: the log objects hand out endpoint settings.
   await configChanged(env, app.id);
 }

@@ -3,10 +3,11 @@ import type { ApplicationRow } from "../db/applications";
 import {
   deleteEndpoint as deleteEndpointRows,
   type EndpointRow,
+  type EndpointSettings,
   getEndpoint,
   insertEndpoint,
   listEndpoints,
-  updateEndpoint as updateEndpointRow,
+  updateEndpointSettings,
 } from "../db/endpoints";
 import { findActiveEventTypeNames } from "../db/event-types";
 import { resetHealth } from "../endpoint-state/client";
@@ -18,7 +19,9 @@ import { allShards, configChanged } from "../log/client";
 import { emitOperational, endpointEvent } from "../operational/events";
 import { encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
+import { retryOnConflict } from "./compare-and-set";
 import { checkHeaderCount, type Headers, normalizeSecret, validateHeaders } from "./endpoint-input-rules";
+import { checkUidShape } from "./uid-rules";
 
 export interface EndpointInput {
   url: string;
@@ -88,27 +91,43 @@ async function checkEventTypes(db: D1Database, names: string[] | null | undefine
 
 const jsonList = (list: string[] | null | undefined) => (list?.length ? JSON.stringify(list) : null);
 
-/** Enabling a disabled endpoint starts its health over: the old failure streak is forgiven. */
-function disabledState(existing: EndpointRow, disabled: boolean) {
-  if (disabled)
-    return { disabled: 1, disabled_reason: existing.disabled_reason, failing_since: existing.failing_since };
+/**
+ * The disabled columns a request naming `disabled` writes. Enabling a disabled endpoint starts
+ * its health over (the old failure streak is forgiven); enabling an enabled one leaves its
+ * failing_since, which the delivery path keeps.
+ */
+function disabledSettings(existing: EndpointRow, disabled: boolean): EndpointSettings {
+  if (disabled) return { disabled: 1 };
   if (existing.disabled) return { disabled: 0, disabled_reason: null, failing_since: null };
-  return { disabled: 0, disabled_reason: null, failing_since: existing.failing_since };
+  return { disabled: 0, disabled_reason: null };
 }
 
 /**
- * Writes the changed endpoint. When the change re-enables it, its Durable Object forgets the
+ * Writes the settings a PUT or PATCH changes and answers the row as committed. Only the columns
+ * the request names are written: never the secrets or headers, and the disabled columns only when
+ * it names `disabled`, as a compare-and-set on the flag they were computed from (a delivery may
+ * disable the endpoint meanwhile). Re-enabling makes the endpoint's Durable Object forget the
  * failure streak first: if that call fails nothing is written (a retry of the request redoes
  * both), and a reset object behind a still-disabled endpoint is harmless.
  */
-async function save(env: Env, existing: EndpointRow, endpoint: EndpointRow): Promise<void> {
-  if (existing.disabled && !endpoint.disabled) await resetHealth(env, endpoint.id);
-  await write(updateEndpointRow(env.DB, endpoint), endpoint.uid);
+function saveSettings(
+  { env, app, idOrUid }: EndpointTarget,
+  settingsOf: (existing: EndpointRow) => EndpointSettings,
+): Promise<EndpointRow> {
+  return retryOnConflict("The endpoint", async () => {
+    const existing = await requireEndpoint(env.DB, app.id, idOrUid);
+    const settings = settingsOf(existing);
+    if (existing.disabled && settings.disabled === 0) await resetHealth(env, existing.id);
+    const guard = settings.disabled === undefined ? {} : { whileDisabled: existing.disabled };
+    const stmt = updateEndpointSettings(env.DB, app.id, existing.id, settings, { now: Date.now(), ...guard });
+    return write(stmt, settings.uid === undefined ? existing.uid : settings.uid);
+  });
 }
 
-async function write(stmt: D1PreparedStatement, uid: string | null): Promise<void> {
+/** Runs an endpoint write; a uid taken by another endpoint of the application is a 409. */
+async function write(stmt: D1PreparedStatement, uid: string | null): Promise<EndpointRow | null> {
   try {
-    await stmt.run();
+    return await stmt.first<EndpointRow>();
   } catch (err) {
     if (isUniqueViolation(err))
       throw conflict(`An endpoint with uid "${uid}" already exists in this application`);
@@ -125,6 +144,7 @@ export async function createEndpoint({
   app: ApplicationRow;
   input: EndpointCreateInput;
 }): Promise<EndpointRow> {
+  checkUidShape(input.uid, "ep", ["body", "uid"]);
   checkUrl(env, input.url);
   if (input.headers) {
     validateHeaders(input.headers, ["body", "headers"]);
@@ -175,11 +195,12 @@ export async function updateEndpoint({
     const endpoint = await createEndpoint({ env, app, input: { ...input, uid: input.uid ?? idOrUid } });
     return { endpoint, created: true };
   }
+  checkUidShape(input.uid, "ep", ["body", "uid"]);
   checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
-  const endpoint: EndpointRow = {
-    ...existing,
-    ...disabledState(existing, input.disabled ?? false),
+  // Svix's disabled defaults to false: a PUT without it enables the endpoint.
+  const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
+    ...disabledSettings(current, input.disabled ?? false),
     uid: input.uid ?? null,
     url: input.url,
     description: input.description ?? "",
@@ -187,36 +208,32 @@ export async function updateEndpoint({
     channels: jsonList(input.channels),
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
-    updated_at: Date.now(),
-  };
-  await save(env, existing, endpoint);
+  }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return { endpoint, created: false };
 }
 
+/** PATCH: writes the fields given, and only those (see saveSettings). */
 export async function patchEndpoint({
   env,
   app,
   idOrUid,
   input,
 }: EndpointTarget & { input: EndpointPatchInput }): Promise<EndpointRow> {
-  const existing = await requireEndpoint(env.DB, app.id, idOrUid);
+  checkUidShape(input.uid, "ep", ["body", "uid"]);
   if (input.url !== undefined) checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
-  const endpoint: EndpointRow = {
-    ...existing,
-    ...(input.disabled === undefined ? {} : disabledState(existing, input.disabled)),
-    uid: input.uid === undefined ? existing.uid : input.uid,
-    url: input.url ?? existing.url,
-    description: input.description ?? existing.description,
-    event_types: input.eventTypes === undefined ? existing.event_types : jsonList(input.eventTypes),
-    channels: input.channels === undefined ? existing.channels : jsonList(input.channels),
+  const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
+    ...(input.disabled === undefined ? {} : disabledSettings(current, input.disabled)),
+    uid: input.uid,
+    url: input.url,
+    description: input.description,
+    event_types: input.eventTypes === undefined ? undefined : jsonList(input.eventTypes),
+    channels: input.channels === undefined ? undefined : jsonList(input.channels),
     // 0 clears the limit, as for applications.
-    throttle_rate: input.throttleRate === undefined ? existing.throttle_rate : input.throttleRate || null,
-    metadata: input.metadata === undefined ? existing.metadata : JSON.stringify(input.metadata),
-    updated_at: Date.now(),
-  };
-  await save(env, existing, endpoint);
+    throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
+    metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
+  }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return endpoint;
 }

@@ -9,6 +9,7 @@ import { byteLength } from "../queue/enqueue";
 import { type ApplicationInput, createApplication } from "./applications";
 import { cachedApplication, cachedSchema } from "./ingest-cache";
 import { validateJsonSchema } from "./json-schema";
+import { checkUidShape } from "./uid-rules";
 
 export interface MessageInput {
   eventType: string;
@@ -57,14 +58,27 @@ async function checkSchema(db: D1Database, input: MessageInput): Promise<void> {
   }
 }
 
-/** The application an id or uid names; MessageIn.application creates it on first use (Svix). */
-async function resolveApp(env: Env, idOrUid: string, input: MessageInput, fresh: boolean) {
+/**
+ * The application a message goes to, with the uid the log object checks it by (null when the
+ * path names it by id). MessageIn.application creates it on first use (Svix), with the body's
+ * uid, else the path's: an `app_` id that names nothing is a 404 without a uid in the body, never
+ * a new random application. The message's eventId is checked here, before that first write.
+ */
+async function resolveApp(
+  env: Env,
+  idOrUid: string,
+  input: MessageInput,
+  fresh: boolean,
+): Promise<{ id: string; uid: string | null }> {
+  checkUidShape(input.eventId, "msg", ["body", "eventId"]);
   const app = await cachedApplication(env.DB, idOrUid, fresh);
-  if (app) return app;
+  if (app) return { id: app.id, uid: app.id === idOrUid ? null : idOrUid };
   if (!input.application) throw notFound("Application");
+  checkUidShape(input.application.uid, "app", ["body", "application", "uid"]);
   const uid = input.application.uid ?? (idOrUid.startsWith("app_") ? null : idOrUid);
+  if (!uid) throw notFound("Application");
   const created = await createApplication({ env, input: { ...input.application, uid }, getIfExists: true });
-  return { id: created.app.id, uid: created.app.uid };
+  return { id: created.app.id, uid };
 }
 
 /**
@@ -120,7 +134,7 @@ export async function createMessage({
     const app = await resolveApp(env, appIdOrUid, input, fresh);
     const log = logRef(env, app.id, shard);
     result = await log.stub.ingest(log.ident, {
-      uid: appIdOrUid === app.id ? null : appIdOrUid,
+      uid: app.uid,
       message,
       idempotencyKey,
       ...(onlyEndpoint ? { onlyEndpoint } : {}),
