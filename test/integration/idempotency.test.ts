@@ -40,11 +40,14 @@ async function twice(path: string, body?: unknown): Promise<[Answer, Answer]> {
 }
 
 const count = async (sql: string, ...params: unknown[]) =>
-  (await env.DB.prepare(sql)
-    .bind(...params)
-    .first<{ n: number }>())?.n ?? 0;
+  (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .first<{ n: number }>()
+  )?.n ?? 0;
 
-const endpointCount = (appId: string) => count("SELECT COUNT(*) AS n FROM endpoints WHERE app_id = ?1", appId);
+const endpointCount = (appId: string) =>
+  count("SELECT COUNT(*) AS n FROM endpoints WHERE app_id = ?1", appId);
 
 const secretOf = async (appId: string, epId: string) =>
   (await json<{ key: string }>(await api("GET", `/api/v1/app/${appId}/endpoint/${epId}/secret`))).key;
@@ -172,7 +175,9 @@ describe("idempotency-key semantics", () => {
     const other = await post(path, key, { url: "https://example.com/b" });
     expect(other.status).toBe(422);
     expect(await json(other)).toEqual({
-      detail: [{ loc: ["header", "idempotency-key"], msg: expect.any(String), type: "idempotency_key_reused" }],
+      detail: [
+        { loc: ["header", "idempotency-key"], msg: expect.any(String), type: "idempotency_key_reused" },
+      ],
     });
     const name = unique("query");
     expect((await post("/api/v1/app", key, { name })).status).toBe(201);
