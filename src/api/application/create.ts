@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createApplication } from "../../services/applications";
 import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { ApplicationIn, ApplicationOut, toApplicationOut } from "./schema";
 
 const route = createRoute({
@@ -11,7 +12,9 @@ const route = createRoute({
   tags: ["Application"],
   summary: "Create Application",
   security,
+  middleware: [idempotency()] as const,
   request: {
+    headers: IdempotencyKeyHeader,
     query: z.object({
       get_if_exists: z
         .enum(["true", "false"])

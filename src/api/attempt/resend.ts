@@ -4,6 +4,7 @@ import { resendDelivery } from "../../services/deliveries";
 import { requireEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { errorResponses, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { msgParams } from "../message/schema";
 import { endpointIdParam } from "./schema";
 
@@ -15,11 +16,17 @@ const route = createRoute({
   summary: "Resend Webhook",
   description: "Queues a new attempt (trigger type manual) of the message to one of its destinations.",
   security,
-  request: { params: msgParams.extend({ endpoint_id: endpointIdParam }) },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    params: msgParams.extend({ endpoint_id: endpointIdParam }),
+  },
   responses: {
     202: jsonResponse(z.object({}).openapi("EmptyResponse"), "Queued"),
     401: errorResponses[401],
     404: errorResponses[404],
+    409: errorResponses[409],
+    422: errorResponses[422],
   },
 });
 

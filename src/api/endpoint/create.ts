@@ -4,6 +4,7 @@ import { createEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { appIdParam } from "../application/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { EndpointIn, EndpointOut, toEndpointOut } from "./schema";
 
 const route = createRoute({
@@ -16,7 +17,12 @@ const route = createRoute({
     "Creates an endpoint. The URL must be https on a public host; `eventTypes` must name existing " +
     "event types; a `secret` is generated unless given.",
   security,
-  request: { params: appIdParam, body: jsonBody(EndpointIn) },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    params: appIdParam,
+    body: jsonBody(EndpointIn),
+  },
   responses: {
     201: jsonResponse(EndpointOut, "The created endpoint"),
     ...errorResponses,

@@ -7,6 +7,7 @@ import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { RecoverOut, toRecoverOut } from "../background-task/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 
 const RecoverIn = z
   .object({
@@ -26,7 +27,12 @@ const route = createRoute({
     "failed, for messages created between `since` and `until` (default: now), as a background task: " +
     "follow it at /api/v1/background-task/{task_id}.",
   security,
-  request: { params: appEndpointParams, body: jsonBody(RecoverIn) },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    params: appEndpointParams,
+    body: jsonBody(RecoverIn),
+  },
   responses: { 202: jsonResponse(RecoverOut, "The recovery was queued"), ...errorResponses },
 });
 

@@ -3,6 +3,7 @@ import { requireApplication } from "../../services/applications";
 import { rotateEndpointSecret } from "../../services/endpoint-secrets";
 import type { App } from "../../types";
 import { errorResponses, noContent, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { EndpointSecretRotateIn, endpointParams } from "./schema";
 
 const route = createRoute({
@@ -15,7 +16,9 @@ const route = createRoute({
     "Makes `key` (or a new secret) current. The previous secret keeps signing alongside it for " +
     "`gracePeriodSeconds` (default 24 hours), so receivers can switch without rejecting deliveries.",
   security,
+  middleware: [idempotency()] as const,
   request: {
+    headers: IdempotencyKeyHeader,
     params: endpointParams,
     // The svix client may send an empty body; every field is optional.
     body: { required: false, content: { "application/json": { schema: EndpointSecretRotateIn } } },

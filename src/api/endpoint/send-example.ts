@@ -5,6 +5,7 @@ import { requireEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { eventTypeName, MessageOut, toMessageOut } from "../message/schema";
 
 const EventExampleIn = z
@@ -24,7 +25,12 @@ const route = createRoute({
     "Sends the event type's example payload (from its latest schema's `examples`; `svix.ping` sends " +
     '`{"success": true}`) to this endpoint only, as a real message.',
   security,
-  request: { params: appEndpointParams, body: jsonBody(EventExampleIn) },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    params: appEndpointParams,
+    body: jsonBody(EventExampleIn),
+  },
   responses: { 200: jsonResponse(MessageOut, "The message sent"), ...errorResponses },
 });
 

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { createEventType } from "../../services/event-types";
 import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { IdempotencyKeyHeader, idempotency } from "../idempotency";
 import { EventTypeIn, EventTypeOut, toEventTypeOut } from "./schema";
 
 const route = createRoute({
@@ -14,7 +15,11 @@ const route = createRoute({
     "Creates an event type, or unarchives an archived one of the same name (replacing its description " +
     "and schemas); 409 when an active event type has the name.",
   security,
-  request: { body: jsonBody(EventTypeIn) },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    body: jsonBody(EventTypeIn),
+  },
   responses: {
     201: jsonResponse(EventTypeOut, "The created event type"),
     ...errorResponses,
