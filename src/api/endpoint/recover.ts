@@ -7,11 +7,12 @@ import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { RecoverOut, toRecoverOut } from "../background-task/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
+import { dateTime } from "../message/schema";
 
 const RecoverIn = z
   .object({
-    since: z.iso.datetime({ offset: true }),
-    until: z.iso.datetime({ offset: true }).nullish(),
+    since: dateTime,
+    until: dateTime.nullish(),
   })
   .openapi("RecoverIn");
 
