@@ -32,8 +32,8 @@ export const ENDPOINT_DESCRIPTION_MAX = 1024;
 export const EVENT_TYPE_DESCRIPTION_MAX = 4096;
 /**
  * Svix allows 65536; Edgehook records the URL in every attempt (and packs attempts into
- * pages), so a 64 KB URL would be copied into each one. 4096 is twice what browsers and most
- * servers accept in a request line, and far above any real webhook URL.
+ * pages), so a 64 KB URL would be copied into each one. 4096 is half the 8 KB request line
+ * that common servers (nginx, Apache) accept by default, and far above any real webhook URL.
  */
 export const ENDPOINT_URL_MAX = 4096;
 /**

@@ -30,6 +30,7 @@ export const metadataIn = z
     `must be at most ${METADATA_JSON_MAX} characters as JSON`,
   )
   .openapi({
+    maxProperties: METADATA_KEYS_MAX,
     description: `At most ${METADATA_KEYS_MAX} keys of ${METADATA_KEY_MAX} characters, values of ${METADATA_VALUE_MAX}, ${METADATA_JSON_MAX} as JSON`,
   });
 
