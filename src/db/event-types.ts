@@ -48,20 +48,18 @@ export async function listEventTypes(
   return results;
 }
 
-/** Which of `names` are active (not archived) event types. */
+/**
+ * Which of `names` are active (not archived) event types. The names travel as one JSON
+ * parameter: D1 binds at most 100 parameters per statement, and an endpoint may name up to
+ * ENDPOINT_EVENT_TYPES_MAX (api/limits.ts) in one statement this way.
+ */
 export async function findActiveEventTypeNames(db: D1Database, names: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  // D1 binds at most 100 parameters per query.
-  for (let i = 0; i < names.length; i += 100) {
-    const chunk = names.slice(i, i + 100);
-    const params = chunk.map((_, j) => `?${j + 1}`).join(", ");
-    const { results } = await db
-      .prepare(`SELECT name FROM event_types WHERE archived = 0 AND name IN (${params})`)
-      .bind(...chunk)
-      .all<{ name: string }>();
-    for (const r of results) found.add(r.name);
-  }
-  return found;
+  if (!names.length) return new Set();
+  const { results } = await db
+    .prepare("SELECT name FROM event_types WHERE archived = 0 AND name IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(names))
+    .all<{ name: string }>();
+  return new Set(results.map((r) => r.name));
 }
 
 /** The columns between name and the timestamps, in column order: ?2..?8 of both writes. */

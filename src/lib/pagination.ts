@@ -5,6 +5,8 @@ import { z } from "@hono/zod-openapi";
 // returned; a prevIterator is the first item's key prefixed with "-" and pages backwards.
 export const MAX_LIMIT = 250;
 export const DEFAULT_LIMIT = 50;
+/** An iterator is an id or an event type name (at most 256 characters), "-" first for a previous page. */
+export const ITERATOR_MAX = 1 + 256;
 
 export const orderingSchema = z.enum(["ascending", "descending"]).openapi("Ordering");
 
@@ -18,7 +20,7 @@ export const paginationQuery = z.object({
     .openapi({ description: "Limit the number of returned items (1-250, default 50)" }),
   iterator: z
     .string()
-    .max(512)
+    .max(ITERATOR_MAX)
     .optional()
     .openapi({ description: "The iterator returned from a prior invocation" }),
   order: orderingSchema.optional().openapi({ description: "The sorting order of the returned items" }),

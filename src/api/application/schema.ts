@@ -2,48 +2,68 @@ import { z } from "@hono/zod-openapi";
 import type { ApplicationRow } from "../../db/applications";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
+import {
+  APP_NAME_MAX,
+  METADATA_JSON_MAX,
+  METADATA_KEY_MAX,
+  METADATA_KEYS_MAX,
+  METADATA_VALUE_MAX,
+  NAME_PATTERN,
+  NAME_PATTERN_MESSAGE,
+  THROTTLE_RATE_MAX,
+  UID_MAX,
+} from "../limits";
 
-export const uidSchema = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[a-zA-Z0-9\-_.]+$/, "must contain only letters, digits, '-', '_' and '.'");
+export const uidSchema = z.string().min(1).max(UID_MAX).regex(NAME_PATTERN, NAME_PATTERN_MESSAGE);
 
+/** An id or uid in the path: Svix's uid rules (ids are of the same alphabet). */
+export const pathIdSchema = uidSchema;
+
+/** Metadata as answered; metadataIn bounds what a caller may store. */
 export const metadataSchema = z.record(z.string(), z.string());
 
+export const metadataIn = z
+  .record(z.string().max(METADATA_KEY_MAX), z.string().max(METADATA_VALUE_MAX))
+  .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `must have at most ${METADATA_KEYS_MAX} keys`)
+  .refine(
+    (m) => JSON.stringify(m).length <= METADATA_JSON_MAX,
+    `must be at most ${METADATA_JSON_MAX} characters as JSON`,
+  )
+  .openapi({
+    maxProperties: METADATA_KEYS_MAX,
+    description: `At most ${METADATA_KEYS_MAX} keys of ${METADATA_KEY_MAX} characters, values of ${METADATA_VALUE_MAX}, ${METADATA_JSON_MAX} as JSON`,
+  });
+
+export const appNameSchema = z.string().min(1).max(APP_NAME_MAX);
+
+/** throttleRate is a uint16; 0 clears it where a patch allows that. */
+export const throttleRateSchema = (min: 0 | 1) => z.number().int().min(min).max(THROTTLE_RATE_MAX);
+
 export const appIdParam = z.object({
-  app_id: z
-    .string()
-    .min(1)
-    .max(256)
-    .openapi({
-      param: { name: "app_id", in: "path" },
-      description: "The application's id or uid",
-      example: "app_1srOrx2ZWZBpBUvZwXKQmoEYga2",
-    }),
+  app_id: pathIdSchema.openapi({
+    param: { name: "app_id", in: "path" },
+    description: "The application's id or uid",
+    example: "app_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+  }),
 });
 
 export const ApplicationIn = z
   .object({
-    name: z.string().min(1).openapi({ example: "My first application" }),
+    name: appNameSchema.openapi({ example: "My first application" }),
     uid: uidSchema.nullish().openapi({ description: "Optional unique identifier for the application" }),
-    throttleRate: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    throttleRate: throttleRateSchema(1)
       .nullish()
       .openapi({ description: "Maximum messages per second to send to this application's endpoints" }),
-    metadata: metadataSchema.optional(),
+    metadata: metadataIn.optional(),
   })
   .openapi("ApplicationIn");
 
 export const ApplicationPatch = z
   .object({
-    name: z.string().min(1).optional(),
+    name: appNameSchema.optional(),
     uid: uidSchema.nullish(),
-    throttleRate: z.number().int().min(0).max(65535).nullish(),
-    metadata: metadataSchema.optional(),
+    throttleRate: throttleRateSchema(0).nullish(),
+    metadata: metadataIn.optional(),
   })
   .openapi("ApplicationPatch");
 

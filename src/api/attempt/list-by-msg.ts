@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { requireApplication } from "../../services/applications";
 import { listAttemptsByMessage } from "../../services/attempts";
 import { requireEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
+import { pathIdSchema } from "../application/schema";
 import { errorResponses, jsonResponse, security } from "../common";
 import { msgParams } from "../message/schema";
 import { attemptListQuery, attemptListRequest, attemptPage } from "./page";
@@ -19,7 +20,7 @@ const route = createRoute({
   security,
   request: {
     params: msgParams,
-    query: attemptListQuery.extend({ endpoint_id: z.string().min(1).max(256).optional() }).strict(),
+    query: attemptListQuery.extend({ endpoint_id: pathIdSchema.optional() }).strict(),
   },
   responses: {
     200: jsonResponse(ListResponseMessageAttemptOut, "A page of attempts"),

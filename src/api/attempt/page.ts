@@ -1,7 +1,14 @@
 import { listResponse, type PaginationQuery, pageRequest, paginationQuery } from "../../lib/pagination";
 import type { AttemptFilter } from "../../log/attempt-store";
 import type { AttemptWithMessage } from "../../services/attempts";
-import { channelName, idRange, queryBool, queryList, tagQuery, timeRangeQuery } from "../message/schema";
+import {
+  channelName,
+  eventTypesQuery,
+  idRange,
+  queryBool,
+  tagQuery,
+  timeRangeQuery,
+} from "../message/schema";
 import { expandedStatusesQuery, statusCodeClassQuery, statusQuery, toAttemptOut } from "./schema";
 
 /** The query both attempt listings (by endpoint, by message) share; unknown parameters are a 422. */
@@ -10,11 +17,7 @@ export const attemptListQuery = paginationQuery.extend({
   status_code_class: statusCodeClassQuery,
   channel: channelName.optional().openapi({ description: "Only attempts of messages sent on this channel" }),
   tag: tagQuery,
-  event_types: queryList.openapi({
-    type: "array",
-    items: { type: "string" },
-    description: "Only these event types",
-  }),
+  event_types: eventTypesQuery,
   with_content: queryBool(true).openapi({ type: "boolean" }),
   expanded_statuses: expandedStatusesQuery,
   ...timeRangeQuery,

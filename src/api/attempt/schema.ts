@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { isoTime } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
 import { type AttemptRow, type MessageRow, STATUS_TEXT } from "../../log/records";
+import { pathIdSchema } from "../application/schema";
 import { appIdParam, MessageOut, toMessageOut } from "../message/schema";
 
 export const messageStatus = z
@@ -12,17 +13,12 @@ export const messageStatusText = z.enum(STATUS_TEXT).openapi("MessageStatusText"
 export const statusText = (status: number) => STATUS_TEXT[status] ?? "pending";
 export const asStatus = (status: number) => (status >= 0 && status <= 3 ? status : 1) as 0 | 1 | 2 | 3;
 
-export const endpointIdParam = z
-  .string()
-  .min(1)
-  .max(256)
-  .openapi({ param: { name: "endpoint_id", in: "path" }, description: "The endpoint's id or uid" });
+export const endpointIdParam = pathIdSchema.openapi({
+  param: { name: "endpoint_id", in: "path" },
+  description: "The endpoint's id or uid",
+});
 
-export const attemptIdParam = z
-  .string()
-  .min(1)
-  .max(256)
-  .openapi({ param: { name: "attempt_id", in: "path" } });
+export const attemptIdParam = pathIdSchema.openapi({ param: { name: "attempt_id", in: "path" } });
 
 export const appEndpointParams = appIdParam.extend({ endpoint_id: endpointIdParam });
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireTask } from "../../services/deliveries";
 import type { App } from "../../types";
+import { pathIdSchema } from "../application/schema";
 import { errorResponses, jsonResponse, security } from "../common";
 import { BackgroundTaskOut, toBackgroundTaskOut } from "./schema";
 
@@ -14,11 +15,7 @@ const route = createRoute({
   security,
   request: {
     params: z.object({
-      task_id: z
-        .string()
-        .min(1)
-        .max(256)
-        .openapi({ param: { name: "task_id", in: "path" } }),
+      task_id: pathIdSchema.openapi({ param: { name: "task_id", in: "path" } }),
     }),
   },
   responses: {

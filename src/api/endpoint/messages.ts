@@ -17,10 +17,10 @@ import {
 import { errorResponses, jsonResponse, security } from "../common";
 import {
   channelName,
+  eventTypesQuery,
   MessageOut,
   messageListFilter,
   queryBool,
-  queryList,
   tagQuery,
   timeRangeQuery,
   toMessageOut,
@@ -48,7 +48,7 @@ const route = createRoute({
       .extend({
         channel: channelName.optional(),
         status: statusQuery,
-        event_types: queryList.openapi({ type: "array", items: { type: "string" } }),
+        event_types: eventTypesQuery,
         with_content: queryBool(true).openapi({ type: "boolean" }),
         expanded_statuses: expandedStatusesQuery,
         tag: tagQuery,

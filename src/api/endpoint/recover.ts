@@ -8,11 +8,12 @@ import { appEndpointParams } from "../attempt/schema";
 import { RecoverOut, toRecoverOut } from "../background-task/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { IdempotencyKeyHeader, idempotency } from "../idempotency";
+import { dateTime } from "../message/schema";
 
 const RecoverIn = z
   .object({
-    since: z.iso.datetime({ offset: true }),
-    until: z.iso.datetime({ offset: true }).nullish(),
+    since: dateTime,
+    until: dateTime.nullish(),
   })
   .openapi("RecoverIn");
 

@@ -2,45 +2,53 @@ import { z } from "@hono/zod-openapi";
 import type { EndpointRow } from "../../db/endpoints";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
-import { appIdParam, metadataSchema, uidSchema } from "../application/schema";
+import {
+  appIdParam,
+  metadataIn,
+  metadataSchema,
+  pathIdSchema,
+  throttleRateSchema,
+  uidSchema,
+} from "../application/schema";
 import { eventTypeNameSchema } from "../event-type/schema";
+import {
+  CHANNEL_MAX,
+  ENDPOINT_CHANNELS_MAX,
+  ENDPOINT_DESCRIPTION_MAX,
+  ENDPOINT_EVENT_TYPES_MAX,
+  ENDPOINT_URL_MAX,
+  GRACE_PERIOD_MAX_SECONDS,
+  NAME_PATTERN,
+  NAME_PATTERN_MESSAGE,
+  SECRET_PATTERN,
+} from "../limits";
 
 export const endpointParams = appIdParam.extend({
-  endpoint_id: z
-    .string()
-    .min(1)
-    .max(256)
-    .openapi({
-      param: { name: "endpoint_id", in: "path" },
-      description: "The endpoint's id or uid",
-      example: "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2",
-    }),
+  endpoint_id: pathIdSchema.openapi({
+    param: { name: "endpoint_id", in: "path" },
+    description: "The endpoint's id or uid",
+    example: "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+  }),
 });
 
 const unique = (list: string[]) => new Set(list).size === list.length;
 
-const channelSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[a-zA-Z0-9\-_.]+$/, "must contain only letters, digits, '-', '_' and '.'");
+const channelSchema = z.string().min(1).max(CHANNEL_MAX).regex(NAME_PATTERN, NAME_PATTERN_MESSAGE);
 
 const eventTypes = z
   .array(eventTypeNameSchema)
+  .max(ENDPOINT_EVENT_TYPES_MAX)
   .refine(unique, "must not repeat an event type")
   .openapi({ description: "Event types this endpoint receives (omit or null for all)" });
 const channels = z
   .array(channelSchema)
-  .max(10)
+  .max(ENDPOINT_CHANNELS_MAX)
   .refine(unique, "must not repeat a channel")
   .openapi({ description: "Channels this endpoint listens to (omit or null for all)" });
 
 export const secretSchema = z
   .string()
-  .regex(
-    /^(whsec_)?[a-zA-Z0-9+/=]{32,100}$/,
-    "must be base64 (24 to 75 bytes), optionally prefixed with whsec_",
-  )
+  .regex(SECRET_PATTERN, "must be base64 (24 to 75 bytes), optionally prefixed with whsec_")
   .openapi({ example: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD" });
 
 export const headersSchema = z
@@ -48,23 +56,23 @@ export const headersSchema = z
   .openapi({ example: { "X-Example": "123", "X-Foobar": "Bar" } });
 
 const endpointFields = {
-  url: z.string().min(1).max(65536).openapi({
-    description: "https URL of a public host (checked on every change and before every send)",
-    example: "https://example.com/webhook/",
-  }),
-  description: z.string().optional(),
-  throttleRate: z
-    .number()
-    .int()
+  url: z
+    .string()
     .min(1)
-    .max(65535)
+    .max(ENDPOINT_URL_MAX)
+    .openapi({
+      description: `https URL of a public host (checked on every change and before every send), at most ${ENDPOINT_URL_MAX} characters`,
+      example: "https://example.com/webhook/",
+    }),
+  description: z.string().max(ENDPOINT_DESCRIPTION_MAX).optional(),
+  throttleRate: throttleRateSchema(1)
     .nullish()
     .openapi({ description: "Maximum messages per second to send to this endpoint" }),
   uid: uidSchema.nullish().openapi({ description: "Optional unique identifier for the endpoint" }),
   disabled: z.boolean().optional(),
   eventTypes: eventTypes.min(1).nullish(),
   channels: channels.min(1).nullish(),
-  metadata: metadataSchema.optional(),
+  metadata: metadataIn.optional(),
 };
 
 export const EndpointIn = z
@@ -82,7 +90,7 @@ export const EndpointPatch = z
     ...endpointFields,
     url: endpointFields.url.optional(),
     // 0 clears the limit; an empty list means "all", like null.
-    throttleRate: z.number().int().min(0).max(65535).nullish(),
+    throttleRate: throttleRateSchema(0).nullish(),
     eventTypes: eventTypes.nullish(),
     channels: channels.nullish(),
   })
@@ -115,7 +123,7 @@ export const EndpointSecretRotateIn = z
       .number()
       .int()
       .min(0)
-      .max(604_800)
+      .max(GRACE_PERIOD_MAX_SECONDS)
       .nullish()
       .openapi({ description: "How long the old secret stays valid (0 to 7 days; default 24 hours)" }),
   })

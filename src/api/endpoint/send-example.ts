@@ -6,12 +6,13 @@ import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { IdempotencyKeyHeader, idempotency } from "../idempotency";
+import { EXAMPLE_INDEX_MAX } from "../limits";
 import { eventTypeName, MessageOut, toMessageOut } from "../message/schema";
 
 const EventExampleIn = z
   .object({
     eventType: eventTypeName,
-    exampleIndex: z.number().int().min(0).optional().openapi({ default: 0 }),
+    exampleIndex: z.number().int().min(0).max(EXAMPLE_INDEX_MAX).optional().openapi({ default: 0 }),
   })
   .openapi("EventExampleIn");
 

@@ -6,6 +6,7 @@ import { requireEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { appEndpointParams } from "../attempt/schema";
 import { errorResponses, jsonResponse, security } from "../common";
+import { dateTime } from "../message/schema";
 
 const EndpointStats = z
   .object({
@@ -32,8 +33,8 @@ const route = createRoute({
     params: appEndpointParams,
     query: z
       .object({
-        since: z.iso.datetime({ offset: true }).optional(),
-        until: z.iso.datetime({ offset: true }).optional(),
+        since: dateTime.optional(),
+        until: dateTime.optional(),
       })
       .strict(),
   },

@@ -3,18 +3,24 @@ import type { EventTypeRow } from "../../db/event-types";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
 import type { EventTypeSchemas } from "../../services/event-types";
-
-const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
-const NAME_MESSAGE = "must contain only letters, digits, '-', '_' and '.'";
+import {
+  EVENT_TYPE_DESCRIPTION_MAX,
+  EVENT_TYPE_NAME_MAX,
+  FEATURE_FLAG_MAX,
+  FEATURE_FLAGS_MAX,
+  GROUP_NAME_MAX,
+  NAME_PATTERN,
+  NAME_PATTERN_MESSAGE,
+} from "../limits";
 
 export const eventTypeNameSchema = z
   .string()
   .min(1)
-  .max(256)
-  .regex(NAME_PATTERN, NAME_MESSAGE)
+  .max(EVENT_TYPE_NAME_MAX)
+  .regex(NAME_PATTERN, NAME_PATTERN_MESSAGE)
   .openapi({ example: "user.signup" });
 
-const featureFlagSchema = z.string().min(1).max(256).regex(NAME_PATTERN, NAME_MESSAGE);
+const featureFlagSchema = z.string().min(1).max(FEATURE_FLAG_MAX).regex(NAME_PATTERN, NAME_PATTERN_MESSAGE);
 
 export const eventTypeNameParam = z.object({
   event_type_name: eventTypeNameSchema.openapi({
@@ -34,13 +40,13 @@ const schemasSchema = z
 // Fields shared by create, update (PUT) and patch. `featureFlags`/`groupName` come from the
 // svix client's models; `featureFlag` from the OpenAPI document.
 const eventTypeFields = {
-  description: z.string().openapi({ example: "A user has signed up" }),
+  description: z.string().max(EVENT_TYPE_DESCRIPTION_MAX).openapi({ example: "A user has signed up" }),
   archived: z.boolean().optional(),
   deprecated: z.boolean().optional(),
   schemas: schemasSchema,
   featureFlag: featureFlagSchema.nullish(),
-  featureFlags: z.array(featureFlagSchema).max(10).nullish(),
-  groupName: z.string().max(256).regex(NAME_PATTERN, NAME_MESSAGE).nullish(),
+  featureFlags: z.array(featureFlagSchema).max(FEATURE_FLAGS_MAX).nullish(),
+  groupName: z.string().max(GROUP_NAME_MAX).regex(NAME_PATTERN, NAME_PATTERN_MESSAGE).nullish(),
 };
 
 export const EventTypeIn = z.object({ name: eventTypeNameSchema, ...eventTypeFields }).openapi("EventTypeIn");

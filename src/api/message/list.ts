@@ -7,10 +7,10 @@ import { errorResponses, jsonResponse, security } from "../common";
 import {
   appIdParam,
   channelName,
+  eventTypesQuery,
   ListResponseMessageOut,
   messageListFilter,
   queryBool,
-  queryList,
   tagQuery,
   timeRangeQuery,
   toMessageOut,
@@ -29,11 +29,7 @@ const route = createRoute({
     query: paginationQuery
       .extend({
         channel: channelName.optional().openapi({ description: "Only messages sent on this channel" }),
-        event_types: queryList.openapi({
-          type: "array",
-          items: { type: "string" },
-          description: "Only these event types",
-        }),
+        event_types: eventTypesQuery,
         with_content: queryBool(true).openapi({ type: "boolean" }),
         tag: tagQuery,
         ...timeRangeQuery,

@@ -4,34 +4,46 @@ import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
 import type { MessageFilter } from "../../log/message-store";
 import type { MessageRow } from "../../log/records";
-import { ApplicationIn, uidSchema } from "../application/schema";
+import { ApplicationIn, appIdParam, pathIdSchema, uidSchema } from "../application/schema";
+import { eventTypeNameSchema } from "../event-type/schema";
+import {
+  CHANNEL_MAX,
+  FILTER_EVENT_TYPES_MAX,
+  MESSAGE_CHANNELS_MAX,
+  MESSAGE_TAGS_MAX,
+  NAME_PATTERN,
+  NAME_PATTERN_MESSAGE,
+  PAYLOAD_RETENTION_PERIOD_MAX_DAYS,
+  PAYLOAD_RETENTION_PERIOD_MIN_DAYS,
+  TAG_MAX,
+  TAG_PATTERN,
+  TIME_MAX,
+  TIME_MIN,
+} from "../limits";
 
-const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
-const namePattern = "must contain only letters, digits, '-', '_' and '.'";
-
-export const eventTypeName = z
+export { appIdParam };
+export const eventTypeName = eventTypeNameSchema;
+export const channelName = z.string().min(1).max(CHANNEL_MAX).regex(NAME_PATTERN, NAME_PATTERN_MESSAGE);
+const tagName = z
   .string()
   .min(1)
-  .max(256)
-  .regex(NAME_PATTERN, namePattern)
-  .openapi({ example: "user.signup" });
-export const channelName = z.string().min(1).max(128).regex(NAME_PATTERN, namePattern);
-
-export const appIdParam = z.object({
-  app_id: z
-    .string()
-    .min(1)
-    .max(256)
-    .openapi({ param: { name: "app_id", in: "path" }, description: "The application's id or uid" }),
-});
+  .max(TAG_MAX)
+  .regex(TAG_PATTERN, "must contain only letters, digits, '-', '_', '.', '/', '\\' and '#'");
 
 export const msgParams = appIdParam.extend({
-  msg_id: z
-    .string()
-    .min(1)
-    .max(256)
-    .openapi({ param: { name: "msg_id", in: "path" }, description: "The message's id or eventId" }),
+  msg_id: pathIdSchema.openapi({
+    param: { name: "msg_id", in: "path" },
+    description: "The message's id or eventId",
+  }),
 });
+
+/** An ISO date-time with offset, within the times ids can encode (limits.ts). */
+export const dateTime = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (s) => Date.parse(s) >= Date.parse(TIME_MIN) && Date.parse(s) < Date.parse(TIME_MAX),
+    `must be from ${TIME_MIN} and before ${TIME_MAX}`,
+  );
 
 /** Svix booleans in the query string: "true"/"false". */
 export const queryBool = (defaultValue: boolean) =>
@@ -42,14 +54,8 @@ export const queryBool = (defaultValue: boolean) =>
 
 /** before/after query bounds, shared by the listings of messages and attempts. */
 export const timeRangeQuery = {
-  before: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: "Only items created before this time" }),
-  after: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: "Only items created after this time" }),
+  before: dateTime.optional().openapi({ description: "Only items created before this time" }),
+  after: dateTime.optional().openapi({ description: "Only items created after this time" }),
 };
 
 /** Ids are time-ordered, so a time range is an id range: [after + 1 ms, before). */
@@ -71,20 +77,27 @@ export const messageListFilter = (
 });
 
 /** The tag filter (MessageIn.tags entries). */
-export const tagQuery = z
-  .string()
-  .min(1)
-  .max(128)
-  .optional()
-  .openapi({ description: "Only messages with this tag" });
+export const tagQuery = tagName.optional().openapi({ description: "Only messages with this tag" });
 
-/** Svix sends lists in the query as comma-separated values (the client) or repeated keys. */
-export const queryList = z
+/**
+ * The `event_types` filter. Svix sends lists in the query as comma-separated values (the
+ * client) or repeated keys; repeated names count once, and at most FILTER_EVENT_TYPES_MAX.
+ */
+export const eventTypesQuery = z
   .union([z.string(), z.array(z.string())])
   .optional()
   .transform((v) =>
-    v === undefined ? null : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).filter(Boolean),
-  );
+    v === undefined
+      ? null
+      : [...new Set((Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).filter(Boolean))],
+  )
+  .pipe(z.array(eventTypeName).max(FILTER_EVENT_TYPES_MAX).nullable())
+  .openapi({
+    type: "array",
+    items: { type: "string", maxLength: eventTypeName.maxLength ?? undefined, pattern: NAME_PATTERN.source },
+    maxItems: FILTER_EVENT_TYPES_MAX,
+    description: `Only these event types (at most ${FILTER_EVENT_TYPES_MAX})`,
+  });
 
 export const MessageIn = z
   .object({
@@ -94,12 +107,22 @@ export const MessageIn = z
     channels: z
       .array(channelName)
       .min(1)
-      .max(5)
+      .max(MESSAGE_CHANNELS_MAX)
       .refine((c) => new Set(c).size === c.length, "channels must be unique")
       .nullish()
       .openapi({ description: "List of free-form identifiers that endpoints can filter by" }),
-    tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
-    payloadRetentionPeriod: z.number().int().min(5).max(90).nullish().openapi({ default: 90 }),
+    tags: z
+      .array(tagName)
+      .max(MESSAGE_TAGS_MAX)
+      .refine((t) => new Set(t).size === t.length, "tags must be unique")
+      .nullish(),
+    payloadRetentionPeriod: z
+      .number()
+      .int()
+      .min(PAYLOAD_RETENTION_PERIOD_MIN_DAYS)
+      .max(PAYLOAD_RETENTION_PERIOD_MAX_DAYS)
+      .nullish()
+      .openapi({ default: PAYLOAD_RETENTION_PERIOD_MAX_DAYS }),
     payloadRetentionHours: z
       .number()
       .int()
@@ -107,8 +130,7 @@ export const MessageIn = z
       .max(2160)
       .nullish()
       .openapi({ description: "Hours to keep the payload; exclusive with payloadRetentionPeriod" }),
-    deliverAt: z.iso
-      .datetime({ offset: true })
+    deliverAt: dateTime
       .nullish()
       .openapi({ description: "Deliver at this time (at least one minute, at most 24 hours ahead)" }),
     application: ApplicationIn.nullish().openapi({
