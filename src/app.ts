@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { jsonDepthLimit, MAX_BODY_DEPTH } from "./api/json-depth";
 import { registerRoutes } from "./api/routes";
 import { getConfig } from "./config";
 import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
@@ -50,6 +51,7 @@ export function createApp(): App {
       },
     })(c, next);
   });
+  app.use("/api/v1/*", jsonDepthLimit({ maxDepth: MAX_BODY_DEPTH }));
 
   registerRoutes(app);
 

@@ -46,6 +46,19 @@ function deliverAtOf(input: MessageInput, now: number): number | null {
   return at;
 }
 
+/**
+ * The payload as JSON text. Request bodies are depth-limited before parsing, but a payload from
+ * elsewhere (an example stored in a schema before the caps) may still be too deep to serialize.
+ */
+function serializePayload(payload: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(payload);
+  } catch {
+    throw invalid(["body", "payload"], "is nested too deeply to store", "value_error.json_depth");
+  }
+}
+
+/** Validates the payload against the event type's latest schema: at most MAX_SCHEMA_ERRORS issues. */
 async function checkSchema(db: D1Database, input: MessageInput): Promise<void> {
   const schema = await cachedSchema(db, input.eventType);
   if (schema === null) return;
@@ -87,7 +100,7 @@ export async function createMessage({
   onlyEndpoint?: string;
 }): Promise<{ message: MessageRow; created: boolean }> {
   const config = getConfig(env);
-  const payload = JSON.stringify(input.payload);
+  const payload = serializePayload(input.payload);
   if (byteLength(payload) > config.maxPayloadBytes) {
     throw new ApiError(413, "payload_too_large", `The payload exceeds ${config.maxPayloadBytes} bytes`);
   }
