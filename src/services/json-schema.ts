@@ -64,10 +64,14 @@ function compilePattern(source: string): { re: RE2JS } | { error: string } {
   }
 }
 
-/** Why RE2 refuses a pattern (lookaround, backreferences, bad syntax), or null if it runs. */
-export function patternError(source: string): string | null {
+/**
+ * What RE2 makes of a pattern: its program size (RE2's measure of a pattern's cost to compile
+ * and to run per input character), or why it refuses it (lookaround, backreferences, syntax).
+ */
+export function patternProgram(source: string): { size: number } | { error: string } {
   const compiled = compilePattern(source);
-  return "error" in compiled ? truncate(compiled.error, MAX_MESSAGE_CHARS) : null;
+  if ("error" in compiled) return { error: truncate(compiled.error, MAX_MESSAGE_CHARS) };
+  return { size: compiled.re.programSize() };
 }
 
 /** What a schema object needs compiled once rather than per value. */

@@ -1,6 +1,6 @@
 import type { ValidationIssue } from "../errors";
 import { byteLength } from "../queue/enqueue";
-import { MAX_SCHEMA_ERRORS, patternError } from "./json-schema";
+import { MAX_SCHEMA_ERRORS, patternProgram } from "./json-schema";
 
 // Caps on an event type's `schemas` when it is saved. The validator runs the latest version
 // on every message create, so what it may be asked to run is bounded here: its size, how deep
@@ -13,6 +13,11 @@ export const SCHEMA_LIMITS = {
   maxDepth: 32,
   /** Versions kept in one event type. */
   maxVersions: 20,
+  /**
+   * RE2 program size of one pattern. Compiling and matching cost grows with it (a 50 KB literal
+   * takes ~400 ms to compile); real patterns are far below: a UUID is 40, `^.{1,255}$` 513.
+   */
+  maxPatternSize: 1_000,
 };
 
 type Path = (string | number)[];
@@ -23,13 +28,23 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** Path (below `value`) of the first object or array deeper than `max`; descends no further. */
 function tooDeep(value: unknown, max: number, path: Path = []): Path | null {
   if (typeof value !== "object" || value === null) return null;
-  if (path.length >= max) return path;
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [i, v])
-    : Object.entries(value);
-  for (const [key, child] of entries) {
-    const found = tooDeep(child, max, [...path, key]);
+  if (path.length >= max) return [...path];
+  for (const [key, child] of Object.entries(value)) {
+    path.push(Array.isArray(value) ? Number(key) : key);
+    const found = tooDeep(child, max, path);
+    path.pop();
     if (found) return found;
+  }
+  return null;
+}
+
+function patternIssue(pattern: string): string | null {
+  const program = patternProgram(pattern);
+  if ("error" in program) {
+    return `is not a supported regular expression (lookaround and backreferences are not): ${program.error}`;
+  }
+  if (program.size > SCHEMA_LIMITS.maxPatternSize) {
+    return `is too large: its RE2 program has ${program.size} instructions, at most ${SCHEMA_LIMITS.maxPatternSize}`;
   }
   return null;
 }
@@ -38,14 +53,8 @@ function tooDeep(value: unknown, max: number, path: Path = []): Path | null {
 function badPatterns(schema: unknown, path: Path, found: ValidationIssue[]): void {
   if (!isObject(schema) || found.length >= MAX_SCHEMA_ERRORS) return;
   if (typeof schema.pattern === "string") {
-    const error = patternError(schema.pattern);
-    if (error) {
-      found.push({
-        loc: [...path, "pattern"],
-        msg: `is not a supported regular expression (lookaround and backreferences are not): ${error}`,
-        type: "value_error.pattern",
-      });
-    }
+    const msg = patternIssue(schema.pattern);
+    if (msg) found.push({ loc: [...path, "pattern"], msg, type: "value_error.pattern" });
   }
   if (isObject(schema.properties)) {
     for (const [key, sub] of Object.entries(schema.properties)) {

@@ -1,9 +1,11 @@
-import { describe, expect, it } from "vitest";
-import { MAX_BODY_DEPTH } from "../../src/api/json-depth";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { jsonDeeperThan, MAX_BODY_DEPTH } from "../../src/lib/json-depth";
 import { MAX_SCHEMA_ERRORS } from "../../src/services/json-schema";
 import { SCHEMA_LIMITS } from "../../src/services/schema-limits";
 import { api, createApp, json } from "../helpers";
-import { createEventType, postMessage } from "./delivery-fixtures";
+import { drained, sentDeliveries, spySendBatch } from "./consumer-helpers";
+import { createEndpoint, createEventType, postMessage } from "./delivery-fixtures";
 
 // Bodies built to cost the worker CPU, memory or a 500: each gets a bounded 4xx in the Svix
 // error shape, and a refused write changes nothing.
@@ -19,9 +21,32 @@ const nestedArrays = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)
 /** A JSON text whose outer object is level 1 and whose `a` nests `depth - 1` more arrays. */
 const bodyOfDepth = (fields: string, depth: number) => `{${fields},"a":${nestedArrays(depth - 1)}}`;
 
+// Accepted messages go to a spied queue: nothing is sent over the network.
+let send: ReturnType<typeof spySendBatch>;
+beforeEach(() => {
+  send = spySendBatch();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 async function eventTypeStatus(name: string) {
   return (await api("GET", `/api/v1/event-type/${name}`)).status;
 }
+
+describe("the JSON depth scan", () => {
+  it("counts arrays and objects, not brackets inside strings", () => {
+    expect(jsonDeeperThan("[[[]]]", 2)).toBe(true);
+    expect(jsonDeeperThan("[[[]]]", 3)).toBe(false);
+    expect(jsonDeeperThan('{"a":[{"b":1}],"c":[]}', 3)).toBe(false);
+    expect(jsonDeeperThan('{"a":[{"b":1}],"c":[]}', 2)).toBe(true);
+    expect(jsonDeeperThan('{"a":"}}}{{{[[["}', 1)).toBe(false);
+    // An escaped quote does not end the string; an escaped backslash before a quote does.
+    expect(jsonDeeperThan('["\\"[[["]', 1)).toBe(false);
+    expect(jsonDeeperThan('["\\\\",[[1]]]', 2)).toBe(true);
+    expect(jsonDeeperThan('"[[[["', 0)).toBe(false);
+  });
+});
 
 describe("hostile message payloads", () => {
   it("answers a 100k-item payload failing a 250-value enum with a small, bounded 422", async () => {
@@ -149,3 +174,35 @@ describe("hostile event type schemas", () => {
     }
   });
 });
+
+describe("schemas stored before the caps", () => {
+  it("refuses to send an example nested deeper than a payload may be, without a 5xx", async () => {
+    const app = await createApp();
+    const endpoint = await createEndpoint(app.id);
+    const sendExample = (eventType: string) =>
+      api("POST", `/api/v1/app/${app.id}/endpoint/${endpoint.id}/send-example`, { eventType });
+    for (const depth of [MAX_BODY_DEPTH, 120_000]) {
+      const name = uniqueName();
+      // The example {"a": [[...]]} nests `depth` levels: one more than a payload may.
+      const schemas = `{"1":{"type":"object","examples":[{"a":${nestedArrays(depth - 1)}}]}}`;
+      await storeEventType(name, schemas);
+      const res = await sendExample(name);
+      expect(res.status, `depth ${depth}`).toBe(422);
+      expect((await json<Issues>(res)).detail).toMatchObject([{ loc: ["body", "payload"] }]);
+    }
+    const atLimit = uniqueName();
+    await storeEventType(atLimit, `{"1":{"examples":[{"a":${nestedArrays(MAX_BODY_DEPTH - 2)}}]}}`);
+    expect((await sendExample(atLimit)).status).toBe(200);
+    await drained(app.id);
+    expect(sentDeliveries(send).filter((d) => d.appId === app.id)).toHaveLength(1);
+  });
+});
+
+/** Writes an event type row as it could have been stored before the save-time caps. */
+async function storeEventType(name: string, schemas: string) {
+  await env.DB.prepare(
+    "INSERT INTO event_types (name, description, archived, deprecated, schemas, created_at, updated_at) VALUES (?1, 'd', 0, 0, ?2, 0, 0)",
+  )
+    .bind(name, schemas)
+    .run();
+}
