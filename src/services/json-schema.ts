@@ -25,7 +25,7 @@ export const MAX_SCHEMA_ERRORS = 20;
 const MAX_MESSAGE_CHARS = 200;
 /** A payload key can be as long as the payload; the path names it by its start. */
 const MAX_KEY_CHARS = 100;
-/** Deeper than request bodies may nest: only a schema stored before the caps can get here. */
+/** Deeper than any payload may nest (createMessage checks): a guard for the stack, not a rule. */
 const MAX_VALIDATION_DEPTH = 128;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -55,7 +55,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** An RE2 program for a JSON Schema (ECMA-262) pattern, or null when RE2 cannot run it. */
+/** An RE2 program for a JSON Schema (ECMA-262) pattern, or why RE2 cannot run it. */
 function compilePattern(source: string): { re: RE2JS } | { error: string } {
   try {
     return { re: RE2JS.compile(RE2JS.translateRegExp(source)) };
