@@ -3,9 +3,11 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { jsonDepthLimit } from "./api/json-depth";
 import { registerRoutes } from "./api/routes";
 import { getConfig } from "./config";
 import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
+import { MAX_BODY_DEPTH } from "./lib/json-depth";
 import { bearerAuth } from "./security/auth";
 import type { App, AppEnv } from "./types";
 
@@ -50,6 +52,7 @@ export function createApp(): App {
       },
     })(c, next);
   });
+  app.use("/api/v1/*", jsonDepthLimit({ maxDepth: MAX_BODY_DEPTH }));
 
   registerRoutes(app);
 

@@ -6,10 +6,11 @@ import {
   listEventTypes,
   updateEventType,
 } from "../db/event-types";
-import { conflict, notFound } from "../errors";
+import { conflict, notFound, ValidationFailure } from "../errors";
 import { isUniqueViolation } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
 import { forgetSchema } from "./ingest-cache";
+import { schemasIssues } from "./schema-limits";
 
 export type EventTypeSchemas = Record<string, Record<string, unknown>>;
 
@@ -34,6 +35,14 @@ export async function requireEventType(db: D1Database, name: string): Promise<Ev
   return row;
 }
 
+/** The column value for `schemas`, once within the save-time caps (a 422 naming the path if not). */
+function schemasColumn(schemas: EventTypeSchemas | null | undefined): string | null {
+  if (!schemas) return null;
+  const issues = schemasIssues(schemas, ["body", "schemas"]);
+  if (issues.length > 0) throw new ValidationFailure(issues);
+  return JSON.stringify(schemas);
+}
+
 function flagsOf(input: Partial<EventTypeInput>): string[] | null | undefined {
   if (input.featureFlags !== undefined) return input.featureFlags;
   if (input.featureFlag !== undefined) return input.featureFlag === null ? null : [input.featureFlag];
@@ -51,7 +60,7 @@ function replaced(base: EventTypeRow, input: EventTypeInput, now: number): Event
     feature_flags: flags?.length ? JSON.stringify(flags) : null,
     feature_flag: flags?.[0] ?? null,
     group_name: input.groupName ?? null,
-    schemas: input.schemas ? JSON.stringify(input.schemas) : null,
+    schemas: schemasColumn(input.schemas),
     updated_at: now,
   };
 }
@@ -141,8 +150,7 @@ export async function patchEventType({
       flags === undefined ? existing.feature_flags : flags?.length ? JSON.stringify(flags) : null,
     feature_flag: flags === undefined ? existing.feature_flag : (flags?.[0] ?? null),
     group_name: input.groupName === undefined ? existing.group_name : input.groupName,
-    schemas:
-      input.schemas === undefined ? existing.schemas : input.schemas ? JSON.stringify(input.schemas) : null,
+    schemas: input.schemas === undefined ? existing.schemas : schemasColumn(input.schemas),
     updated_at: Date.now(),
   };
   await updateEventType(db, row).run();

@@ -1,6 +1,7 @@
 import { getConfig } from "../config";
 import { ApiError, conflict, invalid, notFound, ValidationFailure } from "../errors";
 import { newMessageId } from "../lib/ids";
+import { jsonDeeperThan, MAX_BODY_DEPTH } from "../lib/json-depth";
 import { allShards, type LogRef, logRef, shardForMessage, shardForNew } from "../log/client";
 import type { MessageFilter } from "../log/message-store";
 import type { IngestResult } from "../log/protocol";
@@ -26,6 +27,8 @@ export interface MessageInput {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_RETENTION_DAYS = 90;
+/** The payload is level 2 of a message body. */
+const MAX_PAYLOAD_DEPTH = MAX_BODY_DEPTH - 1;
 /** Svix: deliverAt is at least one minute and at most 24 hours ahead. */
 const DELIVER_AT = { min: 60_000, max: DAY_MS };
 
@@ -47,6 +50,25 @@ function deliverAtOf(input: MessageInput, now: number): number | null {
   return at;
 }
 
+/**
+ * The payload as JSON text, nested no deeper than a request body may carry it. Request bodies
+ * are depth-checked before parsing; an example stored in a schema before the caps is not.
+ */
+function serializePayload(payload: Record<string, unknown>): string {
+  let text: string | null = null;
+  try {
+    text = JSON.stringify(payload);
+  } catch {
+    // Too deep for the stack: refused below like any payload over the limit.
+  }
+  if (text === null || jsonDeeperThan(text, MAX_PAYLOAD_DEPTH)) {
+    const msg = `must not nest arrays and objects more than ${MAX_PAYLOAD_DEPTH} levels deep`;
+    throw invalid(["body", "payload"], msg, "value_error.json_depth");
+  }
+  return text;
+}
+
+/** Validates the payload against the event type's latest schema: at most MAX_SCHEMA_ERRORS issues. */
 async function checkSchema(db: D1Database, input: MessageInput): Promise<void> {
   const schema = await cachedSchema(db, input.eventType);
   if (schema === null) return;
@@ -101,7 +123,7 @@ export async function createMessage({
   onlyEndpoint?: string;
 }): Promise<{ message: MessageRow; created: boolean }> {
   const config = getConfig(env);
-  const payload = JSON.stringify(input.payload);
+  const payload = serializePayload(input.payload);
   if (byteLength(payload) > config.maxPayloadBytes) {
     throw new ApiError(413, "payload_too_large", `The payload exceeds ${config.maxPayloadBytes} bytes`);
   }
