@@ -1,6 +1,6 @@
 import { type EndpointRow, updateEndpoint } from "../db/endpoints";
 import { configChanged } from "../log/client";
-import { decryptJson, encryptJson } from "../security/secrets";
+import { decryptJson, encryptJson, endpointField } from "../security/secrets";
 import {
   checkHeaderCount,
   type Headers,
@@ -13,12 +13,16 @@ import { type EndpointTarget, requireEndpoint } from "./endpoints";
 const LOC = ["body", "headers"];
 
 async function readHeaders(env: Env, endpoint: EndpointRow): Promise<Headers> {
-  return endpoint.headers ? decryptJson<Headers>(env.ENCRYPTION_KEY, endpoint.headers) : {};
+  return endpoint.headers
+    ? decryptJson<Headers>(env, endpointField(endpoint.id, "headers"), endpoint.headers)
+    : {};
 }
 
 async function writeHeaders(env: Env, endpoint: EndpointRow, headers: Headers): Promise<void> {
   checkHeaderCount(headers, LOC);
-  const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
+  const stored = Object.keys(headers).length
+    ? await encryptJson(env, endpointField(endpoint.id, "headers"), headers)
+    : null;
   await updateEndpoint(env.DB, { ...endpoint, headers: stored, updated_at: Date.now() }).run();
   await configChanged(env, endpoint.app_id);
 }

@@ -1,6 +1,12 @@
 import { updateEndpoint } from "../db/endpoints";
 import { configChanged } from "../log/client";
-import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import {
+  decryptJson,
+  encryptJson,
+  endpointField,
+  generateSigningSecret,
+  type SigningKeys,
+} from "../security/secrets";
 import { normalizeSecret } from "./endpoint-input-rules";
 import { type EndpointTarget, requireEndpoint } from "./endpoints";
 
@@ -11,7 +17,8 @@ const MAX_PREVIOUS_KEYS = 5;
 
 export async function getEndpointSecret({ env, app, idOrUid }: EndpointTarget): Promise<string> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
+  return (await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets))
+    .current;
 }
 
 /** Makes `key` (or a new secret) current; the old one stays valid for the grace period. */
@@ -23,7 +30,7 @@ export async function rotateEndpointSecret({
 }: EndpointTarget & { input: { key?: string | null; gracePeriodSeconds?: number | null } }): Promise<void> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
   const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
-  const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
+  const keys = await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets);
   const now = Date.now();
   const graceMs = (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const previous = keys.previous.filter((p) => p.expiresAt > now && p.key !== current);
@@ -32,7 +39,7 @@ export async function rotateEndpointSecret({
   const rotated: SigningKeys = { current, previous: previous.slice(0, MAX_PREVIOUS_KEYS) };
   await updateEndpoint(env.DB, {
     ...endpoint,
-    secrets: await encryptJson(env.ENCRYPTION_KEY, rotated),
+    secrets: await encryptJson(env, endpointField(endpoint.id, "secrets"), rotated),
     updated_at: now,
   }).run();
   // The next delivery signs with the new key: the log objects hand out endpoint settings.
