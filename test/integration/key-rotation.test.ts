@@ -17,7 +17,9 @@ import { applyMoves, planMoves, reencryptEndpointSecrets } from "../../src/servi
 import { api, createApp, json } from "../helpers";
 
 // The re-encryption against the real D1: the API writes under ENCRYPTION_KEY (kid "default"),
-// the runs here use a keyring whose newest key "k2" the API does not know.
+// the runs here use a keyring whose newest key "k2" the API does not know. The tests of this
+// file share one database; each leaves every row it made under k2 (or, in the one about it,
+// undecryptable), so a run's counts are those of its own test's rows.
 const NEW_KEY = base64Encode(new Uint8Array(32).fill(9));
 const OLD_KEY = base64Encode(new Uint8Array(32).fill(3));
 const RING = {
