@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import { handleDeadLetters } from "./delivery/dead-letter";
 import type { QueueJob } from "./queue/jobs";
+import { reencryptEndpointSecrets } from "./services/secret-reencryption";
 
 export { EndpointState } from "./endpoint-state/endpoint-state";
 export { AppLog } from "./log/app-log";
@@ -15,5 +16,9 @@ export default {
   async queue(batch, env, _ctx) {
     if (batch.queue === DEAD_LETTER_QUEUE) await handleDeadLetters(batch, env);
     else await handleDeliveryBatch(batch, env);
+  },
+  // The Cron Trigger (wrangler.toml): moves endpoint ciphertexts to the newest encryption key.
+  async scheduled(_controller, env, _ctx) {
+    await reencryptEndpointSecrets(env);
   },
 } satisfies ExportedHandler<Env, QueueJob>;

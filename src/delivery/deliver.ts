@@ -10,7 +10,7 @@ import {
 } from "../endpoint-state/client";
 import type { AppThrottle } from "../log/protocol";
 import type { DeliveryJob } from "../queue/jobs";
-import { activeSecrets, decryptJson, type SigningKeys } from "../security/secrets";
+import { activeSecrets, decryptJson, endpointField, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
 import { type DeliveryResult, deferredResult, endAsFailed, endedResult, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
@@ -90,11 +90,15 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
   if (prepared.send.length > 0) {
     try {
       prepared.secrets = activeSecrets(
-        await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets),
+        await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets),
         now,
       );
       prepared.headers = endpoint.headers
-        ? await decryptJson<Record<string, string>>(env.ENCRYPTION_KEY, endpoint.headers)
+        ? await decryptJson<Record<string, string>>(
+            env,
+            endpointField(endpoint.id, "headers"),
+            endpoint.headers,
+          )
         : null;
     } catch (err) {
       console.error(

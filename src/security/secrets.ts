@@ -1,9 +1,32 @@
-// Secrets at rest: AES-256-GCM under ENCRYPTION_KEY (a Worker secret, base64 of 32 bytes).
-// Stored form: "v1." + base64(12-byte IV || ciphertext+tag). The key is imported once per
-// isolate per key value. Plaintexts never reach a log line.
-const keyCache = new Map<string, Promise<CryptoKey>>();
+import { ApiError } from "../errors";
+import { type KeyEntry, type Keyring, type KeySource, keyringFrom } from "./keyring";
+
+// Secrets at rest: AES-256-GCM under the keyring (src/security/keyring.ts). Stored forms:
+//   "v2.<kid>." + base64(12-byte IV || ciphertext+tag), with associated data naming the row
+//     and column ("endpoints:<id>:secrets"), so a ciphertext copied elsewhere fails to decrypt;
+//   "v1." + base64(IV || ciphertext+tag), no kid and no associated data: written before the
+//     keyring, still read (under any listed key) until the re-encryption moves it to v2.
+// Plaintexts never reach a log line.
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+export type { KeySource } from "./keyring";
+
+/** Where a ciphertext lives: its associated data. */
+export type EncryptedColumn = "secrets" | "headers";
+export const endpointField = (endpointId: string, column: EncryptedColumn) =>
+  `endpoints:${endpointId}:${column}`;
+
+/**
+ * A stored ciphertext no configured key opens: a key removed too early, or a ciphertext moved
+ * from another row. A server fault, answered in the API's error shape with the reason.
+ */
+export class UndecryptableSecret extends ApiError {
+  constructor(field: string, reason: string) {
+    super(500, "internal_error", `The stored value ${field} cannot be decrypted: ${reason}`);
+    this.name = "UndecryptableSecret";
+  }
+}
 
 export function base64Encode(bytes: Uint8Array): string {
   let s = "";
@@ -18,48 +41,79 @@ export function base64Decode(value: string): Uint8Array {
   return out;
 }
 
-function importKey(encodedKey: string | undefined): Promise<CryptoKey> {
-  if (!encodedKey) throw new Error("ENCRYPTION_KEY is not set");
-  let key = keyCache.get(encodedKey);
-  if (!key) {
-    let raw: Uint8Array;
-    try {
-      raw = base64Decode(encodedKey.trim());
-    } catch {
-      throw new Error("ENCRYPTION_KEY must be base64");
-    }
-    if (raw.length !== 32) throw new Error("ENCRYPTION_KEY must be base64 of exactly 32 bytes");
-    key = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-    keyCache.set(encodedKey, key);
-  }
-  return key;
-}
-
-export async function encryptString(encodedKey: string | undefined, plaintext: string): Promise<string> {
-  const key = await importKey(encodedKey);
+async function seal(entry: KeyEntry, field: string, plaintext: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, encoder.encode(plaintext)),
-  );
+  const params = { name: "AES-GCM", iv, additionalData: encoder.encode(field) };
+  const ct = new Uint8Array(await crypto.subtle.encrypt(params, await entry.key, encoder.encode(plaintext)));
   const out = new Uint8Array(iv.length + ct.length);
   out.set(iv);
   out.set(ct, iv.length);
-  return `v1.${base64Encode(out)}`;
+  return `v2.${entry.kid}.${base64Encode(out)}`;
 }
 
-export async function decryptString(encodedKey: string | undefined, stored: string): Promise<string> {
-  if (!stored.startsWith("v1.")) throw new Error("unknown ciphertext format");
-  const key = await importKey(encodedKey);
-  const bytes = base64Decode(stored.slice(3));
-  const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, key, bytes.slice(12));
-  return decoder.decode(pt);
+/** The plaintext, or null when `entry` does not open `payload` (wrong key or associated data). */
+async function open(entry: KeyEntry, payload: string, field: string | null): Promise<string | null> {
+  try {
+    const bytes = base64Decode(payload);
+    const iv = bytes.slice(0, 12);
+    const params =
+      field === null
+        ? { name: "AES-GCM", iv }
+        : { name: "AES-GCM", iv, additionalData: encoder.encode(field) };
+    return decoder.decode(await crypto.subtle.decrypt(params, await entry.key, bytes.slice(12)));
+  } catch {
+    return null;
+  }
 }
 
-export const encryptJson = (encodedKey: string | undefined, value: unknown) =>
-  encryptString(encodedKey, JSON.stringify(value));
+/** The kid a stored value is encrypted under ("v1" for the keyless format), or null if unknown. */
+export function storedKeyId(stored: string): string | null {
+  if (stored.startsWith("v1.")) return "v1";
+  const match = /^v2\.([^.]+)\./.exec(stored);
+  return match?.[1] ?? null;
+}
 
-export async function decryptJson<T>(encodedKey: string | undefined, stored: string): Promise<T> {
-  return JSON.parse(await decryptString(encodedKey, stored)) as T;
+/** True when `stored` is under the newest key (else the re-encryption moves it). */
+export const isUnderNewestKey = (source: KeySource, stored: string) =>
+  stored.startsWith(`v2.${keyringFrom(source).newest.kid}.`);
+
+export async function encryptString(source: KeySource, field: string, plaintext: string): Promise<string> {
+  return seal(keyringFrom(source).newest, field, plaintext);
+}
+
+export async function decryptString(source: KeySource, field: string, stored: string): Promise<string> {
+  const ring = keyringFrom(source);
+  const kid = storedKeyId(stored);
+  if (kid === "v1") return openV1(ring, field, stored.slice(3));
+  if (kid === null) throw undecryptable(field, "unknown ciphertext format");
+  const entry = ring.byKid.get(kid);
+  if (!entry) throw undecryptable(field, `its key id "${kid}" is not in the keyring`);
+  const plaintext = await open(entry, stored.slice(kid.length + 4), field);
+  if (plaintext === null)
+    throw undecryptable(field, `key "${kid}" does not open it (another key, or it belongs to another row)`);
+  return plaintext;
+}
+
+// v1 names no key: it was written under ENCRYPTION_KEY, which a keyring lists under some kid.
+async function openV1(ring: Keyring, field: string, payload: string): Promise<string> {
+  for (const entry of ring.all) {
+    const plaintext = await open(entry, payload, null);
+    if (plaintext !== null) return plaintext;
+  }
+  throw undecryptable(field, "no listed key opens this v1 ciphertext");
+}
+
+function undecryptable(field: string, reason: string): UndecryptableSecret {
+  // The row and the kid, never the value: operators need to know which row and which key.
+  console.error("undecryptable stored secret", field, reason);
+  return new UndecryptableSecret(field, reason);
+}
+
+export const encryptJson = (source: KeySource, field: string, value: unknown) =>
+  encryptString(source, field, JSON.stringify(value));
+
+export async function decryptJson<T>(source: KeySource, field: string, stored: string): Promise<T> {
+  return JSON.parse(await decryptString(source, field, stored)) as T;
 }
 
 /** A new endpoint signing secret: "whsec_" + base64 of 24 random bytes (Svix's default size). */

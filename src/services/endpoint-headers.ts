@@ -1,6 +1,6 @@
 import { type EndpointRow, swapEndpointCiphertext } from "../db/endpoints";
 import { configChanged } from "../log/client";
-import { decryptJson, encryptJson } from "../security/secrets";
+import { decryptJson, encryptJson, endpointField } from "../security/secrets";
 import { retryOnConflict } from "./compare-and-set";
 import {
   checkHeaderCount,
@@ -14,7 +14,9 @@ import { type EndpointTarget, requireEndpoint } from "./endpoints";
 const LOC = ["body", "headers"];
 
 async function readHeaders(env: Env, endpoint: EndpointRow): Promise<Headers> {
-  return endpoint.headers ? decryptJson<Headers>(env.ENCRYPTION_KEY, endpoint.headers) : {};
+  return endpoint.headers
+    ? decryptJson<Headers>(env, endpointField(endpoint.id, "headers"), endpoint.headers)
+    : {};
 }
 
 /**
@@ -29,7 +31,9 @@ async function changeHeaders(
     const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
     const headers = change(await readHeaders(env, endpoint));
     checkHeaderCount(headers, LOC);
-    const stored = Object.keys(headers).length ? await encryptJson(env.ENCRYPTION_KEY, headers) : null;
+    const stored = Object.keys(headers).length
+      ? await encryptJson(env, endpointField(endpoint.id, "headers"), headers)
+      : null;
     const swap = { expected: endpoint.headers, value: stored, now: Date.now() };
     const { meta } = await swapEndpointCiphertext(env.DB, app.id, endpoint.id, "headers", swap).run();
     return meta.changes > 0 ? endpoint : null;

@@ -1,6 +1,12 @@
 import { swapEndpointCiphertext } from "../db/endpoints";
 import { configChanged } from "../log/client";
-import { decryptJson, encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import {
+  decryptJson,
+  encryptJson,
+  endpointField,
+  generateSigningSecret,
+  type SigningKeys,
+} from "../security/secrets";
 import { retryOnConflict } from "./compare-and-set";
 import { normalizeSecret } from "./endpoint-input-rules";
 import { type EndpointTarget, requireEndpoint } from "./endpoints";
@@ -12,7 +18,8 @@ const MAX_PREVIOUS_KEYS = 5;
 
 export async function getEndpointSecret({ env, app, idOrUid }: EndpointTarget): Promise<string> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  return (await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets)).current;
+  return (await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets))
+    .current;
 }
 
 /** The keys after a rotation to `current`: the old current key stays valid for `graceMs`. */
@@ -38,9 +45,13 @@ export async function rotateEndpointSecret({
   const graceMs = (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   await retryOnConflict("The endpoint's secret", async () => {
     const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-    const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, endpoint.secrets);
+    const keys = await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets);
     const now = Date.now();
-    const secrets = await encryptJson(env.ENCRYPTION_KEY, rotatedKeys(keys, current, graceMs, now));
+    const secrets = await encryptJson(
+      env,
+      endpointField(endpoint.id, "secrets"),
+      rotatedKeys(keys, current, graceMs, now),
+    );
     const change = { expected: endpoint.secrets, value: secrets, now };
     const { meta } = await swapEndpointCiphertext(env.DB, app.id, endpoint.id, "secrets", change).run();
     return meta.changes > 0 ? endpoint : null;

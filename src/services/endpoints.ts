@@ -17,7 +17,7 @@ import { isUniqueViolation } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
 import { allShards, configChanged } from "../log/client";
 import { emitOperational, endpointEvent } from "../operational/events";
-import { encryptJson, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import { encryptJson, endpointField, generateSigningSecret, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
 import { retryOnConflict } from "./compare-and-set";
 import { checkHeaderCount, type Headers, normalizeSecret, validateHeaders } from "./endpoint-input-rules";
@@ -155,9 +155,10 @@ export async function createEndpoint({
 
   const now = Date.now();
   const keys: SigningKeys = { current: secret, previous: [] };
+  const id = newId("ep", now);
   const endpoint: EndpointRow = {
     app_id: app.id,
-    id: newId("ep", now),
+    id,
     uid: input.uid ?? null,
     url: input.url,
     description: input.description ?? "",
@@ -167,10 +168,10 @@ export async function createEndpoint({
     disabled: input.disabled ? 1 : 0,
     disabled_reason: null,
     metadata: JSON.stringify(input.metadata ?? {}),
-    secrets: await encryptJson(env.ENCRYPTION_KEY, keys),
+    secrets: await encryptJson(env, endpointField(id, "secrets"), keys),
     headers:
       input.headers && Object.keys(input.headers).length
-        ? await encryptJson(env.ENCRYPTION_KEY, input.headers)
+        ? await encryptJson(env, endpointField(id, "headers"), input.headers)
         : null,
     failing_since: null,
     created_at: now,

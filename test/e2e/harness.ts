@@ -49,6 +49,15 @@ export interface GatewayState {
   remove(): void;
 }
 
+function writeEnvFile(path: string, vars: Record<string, string>): void {
+  writeFileSync(
+    path,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n"),
+  );
+}
+
 /**
  * Creates a fresh state folder with the D1 migrations applied. `vars` override the defaults
  * below (which make retries fast and allow private destinations for local receivers).
@@ -67,12 +76,7 @@ export async function createState(vars: Record<string, string> = {}): Promise<Ga
     OPERATIONAL_WEBHOOK_SECRET: "whsec_ZTJlLW9wZXJhdGlvbmFsLXdlYmhvb2stc2VjcmV0",
     ...vars,
   };
-  writeFileSync(
-    envFile,
-    Object.entries(allVars)
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\n"),
-  );
+  writeEnvFile(envFile, allVars);
   await promisify(execFile)(
     WRANGLER,
     ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
@@ -97,14 +101,42 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** Runs SQL on a state folder's local D1 (stop its gateway first) and returns the rows. */
+export async function queryD1<T>(state: GatewayState, sql: string): Promise<T[]> {
+  const { stdout } = await promisify(execFile)(
+    WRANGLER,
+    ["d1", "execute", "DB", "--local", "--persist-to", state.persistTo, "--json", "--command", sql],
+    { cwd: ROOT, env: { ...process.env, CI: "true" } },
+  );
+  const [result] = JSON.parse(stdout) as { results: T[] }[];
+  return result?.results ?? [];
+}
+
+let launches = 0;
+
 /**
  * Runs `wrangler dev` on an existing state folder (on `port`, else a free one) and waits until
  * it answers the health check. Its process group is its own (detached), so kill() reaches
- * workerd too. stop() leaves the state folder in place.
+ * workerd too. stop() leaves the state folder in place. `vars` change the state's vars for
+ * this launch only (null leaves one out), as a redeploy with other secrets would.
+ * `/__scheduled?cron=...` runs the scheduled handler (wrangler's --test-scheduled).
  */
-export async function launchGateway(state: GatewayState, opts: { port?: number } = {}): Promise<Gateway> {
+export async function launchGateway(
+  state: GatewayState,
+  opts: { port?: number; vars?: Record<string, string | null> } = {},
+): Promise<Gateway> {
   const port = opts.port ?? (await freePort());
   const inspector = await freePort();
+  let envFile = state.envFile;
+  if (opts.vars) {
+    const vars: Record<string, string> = { ...state.vars };
+    for (const [k, v] of Object.entries(opts.vars)) {
+      if (v === null) delete vars[k];
+      else vars[k] = v;
+    }
+    envFile = join(state.dir, `launch-${++launches}.env`);
+    writeEnvFile(envFile, vars);
+  }
   const child: ChildProcess = spawn(
     WRANGLER,
     [
@@ -118,7 +150,8 @@ export async function launchGateway(state: GatewayState, opts: { port?: number }
       "--persist-to",
       state.persistTo,
       "--env-file",
-      state.envFile,
+      envFile,
+      "--test-scheduled",
       "--show-interactive-dev-session=false",
       "--log-level",
       // E2E_LOG_LEVEL=info also logs every queue batch ("QUEUE edgehook-deliveries 3/3 (120ms)").

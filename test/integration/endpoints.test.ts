@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { EndpointRow } from "../../src/db/endpoints";
-import { decryptJson, encryptJson, type SigningKeys } from "../../src/security/secrets";
+import { decryptJson, encryptJson, endpointField, type SigningKeys } from "../../src/security/secrets";
 import { api, createApp, json } from "../helpers";
 import { drained, mockReceiver, pack, runDeliveries, sentDeliveries, spySendBatch } from "./consumer-helpers";
 import { attemptRows, createMessage, inLog } from "./delivery-fixtures";
@@ -325,7 +325,7 @@ describe("endpoints", () => {
       expect(raw).not.toContain("whsec_");
       expect(raw).not.toContain(plaintext.slice("whsec_".length));
       expect(raw).not.toContain("t0k");
-      const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, stored.secrets);
+      const keys = await decryptJson<SigningKeys>(env, endpointField(ep.id, "secrets"), stored.secrets);
       expect(keys).toEqual({ current: plaintext, previous: [] });
     }
 
@@ -349,7 +349,7 @@ describe("endpoints", () => {
     expect(key).not.toBe(SECRET);
     expect(key).toMatch(/^whsec_/);
     const stored = await row(app.id, ep.id);
-    const keys = await decryptJson<SigningKeys>(env.ENCRYPTION_KEY, stored?.secrets ?? "");
+    const keys = await decryptJson<SigningKeys>(env, endpointField(ep.id, "secrets"), stored?.secrets ?? "");
     expect(keys.current).toBe(key);
     expect(keys.previous).toHaveLength(1);
     expect(keys.previous[0]?.key).toBe(SECRET);
@@ -365,7 +365,8 @@ describe("endpoints", () => {
     });
     expect(again.status).toBe(204);
     const after = await decryptJson<SigningKeys>(
-      env.ENCRYPTION_KEY,
+      env,
+      endpointField(ep.id, "secrets"),
       (await row(app.id, ep.id))?.secrets ?? "",
     );
     expect(after.current).toBe(chosen);
@@ -380,12 +381,17 @@ describe("endpoints", () => {
     const ep = await createEndpoint(app.id, { url: URL_OK, secret: SECRET });
     const expired = { key: "whsec_ZXhwaXJlZGV4cGlyZWRleHBpcmVkZXhwaXJlZA==", expiresAt: Date.now() - 1000 };
     await env.DB.prepare("UPDATE endpoints SET secrets = ?3 WHERE app_id = ?1 AND id = ?2")
-      .bind(app.id, ep.id, await encryptJson(env.ENCRYPTION_KEY, { current: SECRET, previous: [expired] }))
+      .bind(
+        app.id,
+        ep.id,
+        await encryptJson(env, endpointField(ep.id, "secrets"), { current: SECRET, previous: [expired] }),
+      )
       .run();
     // No body at all is accepted too: every field of EndpointSecretRotateIn is optional.
     expect((await api("POST", `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`)).status).toBe(204);
     const keys = await decryptJson<SigningKeys>(
-      env.ENCRYPTION_KEY,
+      env,
+      endpointField(ep.id, "secrets"),
       (await row(app.id, ep.id))?.secrets ?? "",
     );
     expect(keys.previous.map((p) => p.key)).toEqual([SECRET]);

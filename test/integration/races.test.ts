@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { disableEndpoint } from "../../src/db/delivery-writes";
 import type { EndpointRow } from "../../src/db/endpoints";
-import { encryptJson } from "../../src/security/secrets";
+import { encryptJson, endpointField } from "../../src/security/secrets";
 import { api, createApp, json } from "../helpers";
 import { mockReceiver, runDeliveries, spySendBatch, takeQueued } from "./consumer-helpers";
 import { createMessage, postMessage, RECEIVER, SECRET } from "./delivery-fixtures";
@@ -202,7 +202,7 @@ describe("concurrent endpoint writes", () => {
     beforeEndpointWrites(async () => {
       const keys = { current: secretOf(++n), previous: [] };
       await env.DB.prepare("UPDATE endpoints SET secrets = ?3 WHERE app_id = ?1 AND id = ?2")
-        .bind(app.id, ep.id, await encryptJson(env.ENCRYPTION_KEY, keys))
+        .bind(app.id, ep.id, await encryptJson(env, endpointField(ep.id, "secrets"), keys))
         .run();
     }, 1000);
     const res = await api("POST", `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`, {
