@@ -45,12 +45,29 @@ export function insertApplication(db: D1Database, row: ApplicationRow): D1Prepar
     .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.created_at, row.updated_at);
 }
 
-export function updateApplication(db: D1Database, row: ApplicationRow): D1PreparedStatement {
+/** The columns PUT and PATCH may change. */
+export type ApplicationSettings = Partial<
+  Pick<ApplicationRow, "uid" | "name" | "throttle_rate" | "metadata">
+>;
+const SETTING_COLUMNS = ["uid", "name", "throttle_rate", "metadata"] as const;
+
+/**
+ * Writes only the settings given (undefined leaves a column as it is, so two PATCHes of different
+ * fields cannot undo each other) and answers the row as committed, or null when it is gone.
+ */
+export function updateApplication(
+  db: D1Database,
+  id: string,
+  settings: ApplicationSettings,
+  now: number,
+): D1PreparedStatement {
+  const columns = SETTING_COLUMNS.filter((c) => settings[c] !== undefined);
+  const sets = columns.map((c, i) => `${c} = ?${i + 3}`);
   return db
     .prepare(
-      "UPDATE applications SET uid = ?2, name = ?3, throttle_rate = ?4, metadata = ?5, updated_at = ?6 WHERE id = ?1",
+      `UPDATE applications SET ${[...sets, "updated_at = ?2"].join(", ")} WHERE id = ?1 RETURNING ${COLUMNS}`,
     )
-    .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.updated_at);
+    .bind(id, now, ...columns.map((c) => settings[c]));
 }
 
 /**

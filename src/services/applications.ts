@@ -1,5 +1,6 @@
 import {
   type ApplicationRow,
+  type ApplicationSettings,
   deleteApplication,
   getApplication,
   insertApplication,
@@ -31,9 +32,10 @@ export async function requireApplication(db: D1Database, idOrUid: string): Promi
   return app;
 }
 
+/** Runs an application write and answers its RETURNING row (null without one). */
 async function run(stmt: D1PreparedStatement, uid: string | null | undefined) {
   try {
-    await stmt.run();
+    return await stmt.first<ApplicationRow>();
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`An application with uid "${uid}" already exists`);
     throw err;
@@ -107,15 +109,12 @@ export async function replaceApplication({
     return createApplication({ env, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
   }
   checkUidShape(input.uid, "app", ["body", "uid"]);
-  const app: ApplicationRow = {
-    ...existing,
+  const app = await saved(env, existing, {
     uid: input.uid ?? null,
     name: input.name,
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
-    updated_at: Date.now(),
-  };
-  await saved(env, existing, app);
+  });
   return { app, created: false };
 }
 
@@ -123,11 +122,18 @@ export async function replaceApplication({
  * Writes a changed application, then makes every isolate and log object read it again: the
  * uid and throttle rate route and limit the next message.
  */
-async function saved(env: Env, existing: ApplicationRow, app: ApplicationRow): Promise<void> {
-  await run(updateApplication(env.DB, app), app.uid);
+async function saved(
+  env: Env,
+  existing: ApplicationRow,
+  settings: ApplicationSettings,
+): Promise<ApplicationRow> {
+  const uid = settings.uid === undefined ? existing.uid : settings.uid;
+  const app = await run(updateApplication(env.DB, existing.id, settings, Date.now()), uid);
   forgetApplication(existing.id);
   if (existing.uid) forgetApplication(existing.uid);
+  if (!app) throw notFound("Application");
   await configChanged(env, app.id);
+  return app;
 }
 
 export async function patchApplication({
@@ -141,16 +147,13 @@ export async function patchApplication({
 }): Promise<ApplicationRow> {
   checkUidShape(input.uid, "app", ["body", "uid"]);
   const existing = await requireApplication(env.DB, idOrUid);
-  const app: ApplicationRow = {
-    ...existing,
-    uid: input.uid === undefined ? existing.uid : input.uid,
-    name: input.name ?? existing.name,
-    throttle_rate: input.throttleRate === undefined ? existing.throttle_rate : input.throttleRate || null,
-    metadata: input.metadata === undefined ? existing.metadata : JSON.stringify(input.metadata),
-    updated_at: Date.now(),
-  };
-  await saved(env, existing, app);
-  return app;
+  // Only the fields given are written; 0 clears the throttle rate.
+  return saved(env, existing, {
+    uid: input.uid,
+    name: input.name,
+    throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
+    metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
+  });
 }
 
 /**

@@ -36,7 +36,7 @@ const row = (appId: string, id: string) =>
  * Runs `inject` right before each of the first `times` `UPDATE endpoints` statements the worker
  * executes: after the request read the row, before it writes. Injected writes go through untouched.
  */
-function beforeEndpointWrites(inject: () => Promise<unknown>, times = 1) {
+function beforeEndpointWrites(inject: () => Promise<unknown>, times = 1, sql = /^\s*UPDATE endpoints SET/) {
   const prepare = env.DB.prepare.bind(env.DB);
   let left = times;
   let injecting = false;
@@ -61,10 +61,49 @@ function beforeEndpointWrites(inject: () => Promise<unknown>, times = 1) {
     });
   return vi
     .spyOn(env.DB, "prepare")
-    .mockImplementation((sql: string) =>
-      left > 0 && !injecting && /^\s*UPDATE endpoints SET/.test(sql) ? delayed(prepare(sql)) : prepare(sql),
+    .mockImplementation((text: string) =>
+      left > 0 && !injecting && sql.test(text) ? delayed(prepare(text)) : prepare(text),
     );
 }
+
+describe("concurrent application writes", () => {
+  it("a PATCH writes only the fields it names: a change made between its read and its write stays", async () => {
+    const app = await createApp();
+    await api("PATCH", `/api/v1/app/${app.id}`, { metadata: { plan: "free" } });
+    beforeEndpointWrites(
+      () =>
+        env.DB.prepare("UPDATE applications SET metadata = ?2 WHERE id = ?1")
+          .bind(app.id, JSON.stringify({ plan: "pro" }))
+          .run(),
+      1,
+      /^\s*UPDATE applications SET/,
+    );
+    const res = await api("PATCH", `/api/v1/app/${app.id}`, { name: "renamed" });
+    vi.restoreAllMocks();
+    expect(res.status).toBe(200);
+    // The answer is the row as committed, not the request's stale copy.
+    expect(await json(res)).toMatchObject({ name: "renamed", metadata: { plan: "pro" } });
+    const stored = await env.DB.prepare("SELECT name, metadata FROM applications WHERE id = ?1")
+      .bind(app.id)
+      .first<{ name: string; metadata: string }>();
+    expect(stored).toEqual({ name: "renamed", metadata: JSON.stringify({ plan: "pro" }) });
+  });
+
+  it("parallel PATCHes of different fields keep every field", async () => {
+    const apps = await Promise.all(Array.from({ length: ROUNDS }, () => createApp()));
+    await Promise.all(
+      apps.flatMap((a, i) => [
+        api("PATCH", `/api/v1/app/${a.id}`, { name: `name-${i}` }),
+        api("PATCH", `/api/v1/app/${a.id}`, { metadata: { round: String(i) } }),
+        api("PATCH", `/api/v1/app/${a.id}`, { throttleRate: 10 + i }),
+      ]),
+    );
+    for (const [i, a] of apps.entries()) {
+      const got = await json(await api("GET", `/api/v1/app/${a.id}`));
+      expect(got).toMatchObject({ name: `name-${i}`, metadata: { round: String(i) }, throttleRate: 10 + i });
+    }
+  });
+});
 
 describe("concurrent endpoint writes", () => {
   it("a PATCH racing secret/rotate never puts the old secret back (20 rounds in parallel)", async () => {
