@@ -81,12 +81,18 @@ function checkUrl(env: Env, url: string): void {
   if (!result.ok) throw invalid(["body", "url"], `Invalid endpoint URL: ${result.reason}`);
 }
 
+const MAX_NAMED = 10;
+
 /** Svix refuses filters naming event types that do not exist (archived ones count as gone). */
 async function checkEventTypes(db: D1Database, names: string[] | null | undefined): Promise<void> {
   if (!names?.length) return;
   const found = await findActiveEventTypeNames(db, names);
   const missing = names.filter((n) => !found.has(n));
-  if (missing.length) throw invalid(["body", "eventTypes"], `Unknown event types: ${missing.join(", ")}`);
+  if (!missing.length) return;
+  // A bounded answer: up to 1000 names of 256 characters could otherwise make it 256 KB.
+  const named = missing.slice(0, MAX_NAMED).join(", ");
+  const more = missing.length > MAX_NAMED ? ` and ${missing.length - MAX_NAMED} more` : "";
+  throw invalid(["body", "eventTypes"], `Unknown event types: ${named}${more}`);
 }
 
 const jsonList = (list: string[] | null | undefined) => (list?.length ? JSON.stringify(list) : null);

@@ -193,6 +193,14 @@ describe("endpoints", () => {
     expect(issue?.msg).toContain(archived);
     expect(issue?.msg).not.toContain(`${known},`);
 
+    // Many unknown names: the answer names the first ten and counts the rest.
+    const many = Array.from({ length: 1000 }, (_, i) => `missing.${"x".repeat(240)}.${i}`);
+    const bounded = await api("POST", `/api/v1/app/${app.id}/endpoint`, { url: URL_OK, eventTypes: many });
+    const text = await bounded.text();
+    expect(bounded.status).toBe(422);
+    expect(text).toContain("and 990 more");
+    expect(text.length).toBeLessThan(5000);
+
     const cases: [Record<string, unknown>, (string | number)[]][] = [
       [{}, ["body", "url"]],
       [{ url: URL_OK, throttleRate: 0 }, ["body", "throttleRate"]],
