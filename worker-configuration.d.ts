@@ -20,6 +20,7 @@ interface __BaseEnv_Env {
 	OPERATIONAL_WEBHOOK_SECRET: string;
 	ENDPOINT_STATE: DurableObjectNamespace<import("./src/index").EndpointState>;
 	APP_LOG: DurableObjectNamespace<import("./src/index").AppLog>;
+	ASSETS: Fetcher;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
