@@ -5,8 +5,9 @@
 // every spelling of an address (ip-address.ts).
 //
 // Workers have no DNS API, so a public name that resolves to a private address cannot be
-// caught here: that takes a check after resolution (the egress relay of DESIGN.md). What the guard can refuse
-// is every literal address and every name that is local by definition or by convention.
+// caught here: that takes a check after resolution (the egress relay of DESIGN.md). What the
+// guard can refuse is every literal address and every name that is local by definition or by
+// convention.
 
 import type { Config } from "../config";
 import { blockedV4, blockedV6, octetsToV4, parseV4, parseV6 } from "./ip-address";
