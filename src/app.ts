@@ -124,7 +124,8 @@ function registerDocs(app: App): void {
     const assets = c.env.ASSETS as Fetcher | undefined;
     if (!assets) throw new ApiError(404, "not_found", "The /docs assets are not deployed here");
     const res = await assets.fetch(c.req.raw);
-    if (!res.ok) throw new ApiError(404, "not_found", `No asset ${c.req.path}`);
+    // Anything but 404 passes through as is (304 answers a revalidation by ETag).
+    if (res.status === 404) throw new ApiError(404, "not_found", `No asset ${c.req.path}`);
     return secured(new Response(res.body, res));
   });
 }

@@ -93,6 +93,17 @@ describe("/docs", () => {
     expect(init).not.toMatch(/localStorage|sessionStorage|https?:\/\//);
   });
 
+  it("answers a revalidation by ETag with 304", async () => {
+    const first = await api("GET", "/docs/swagger-ui.css", undefined, { token: null });
+    const etag = first.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await api("GET", "/docs/swagger-ui.css", undefined, {
+      token: null,
+      headers: { "if-none-match": etag ?? "" },
+    });
+    expect(again.status).toBe(304);
+  });
+
   it("answers 404 in the error shape for an asset that does not exist", async () => {
     const res = await api("GET", "/docs/nothing.js", undefined, { token: null });
     expect(res.status).toBe(404);
