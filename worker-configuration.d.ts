@@ -12,12 +12,15 @@ interface __BaseEnv_Env {
 	LOG_SHARDS: string;
 	OUTBOX_RECOVERY_SECONDS: string;
 	LOG_RETENTION_DAYS: string;
+	ALLOWED_DESTINATION_PORTS: string;
+	DEAD_LETTER_QUEUE: string;
 	ADMIN_TOKEN: string;
 	ENCRYPTION_KEY: string;
 	ALLOW_PRIVATE_DESTINATIONS: string;
 	OPERATIONAL_WEBHOOK_SECRET: string;
 	ENDPOINT_STATE: DurableObjectNamespace<import("./src/index").EndpointState>;
 	APP_LOG: DurableObjectNamespace<import("./src/index").AppLog>;
+	ASSETS: Fetcher;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
@@ -31,7 +34,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RETRY_SCHEDULE" | "DELIVERY_TIMEOUT_MS" | "MAX_PAYLOAD_BYTES" | "ENDPOINT_FAILURE_DISABLE_AFTER_HOURS" | "ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS" | "OPERATIONAL_WEBHOOK_URL" | "LOG_SHARDS" | "OUTBOX_RECOVERY_SECONDS" | "LOG_RETENTION_DAYS" | "ADMIN_TOKEN" | "ENCRYPTION_KEY" | "ALLOW_PRIVATE_DESTINATIONS" | "OPERATIONAL_WEBHOOK_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RETRY_SCHEDULE" | "DELIVERY_TIMEOUT_MS" | "MAX_PAYLOAD_BYTES" | "ENDPOINT_FAILURE_DISABLE_AFTER_HOURS" | "ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS" | "OPERATIONAL_WEBHOOK_URL" | "LOG_SHARDS" | "OUTBOX_RECOVERY_SECONDS" | "LOG_RETENTION_DAYS" | "ALLOWED_DESTINATION_PORTS" | "DEAD_LETTER_QUEUE" | "ADMIN_TOKEN" | "ENCRYPTION_KEY" | "ALLOW_PRIVATE_DESTINATIONS" | "OPERATIONAL_WEBHOOK_SECRET">> {}
 }
 declare module "*.txt" {
 	const value: string;

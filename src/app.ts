@@ -42,7 +42,9 @@ export function createApp(): App {
     },
   });
 
-  app.use("/api/v1/*", bearerAuth({ publicPaths: ["/api/v1/health", "/api/v1/health/ping"] }));
+  // The OpenAPI document is public, as Svix's is: it holds no secrets, and /docs reads it
+  // without a token.
+  app.use("/api/v1/*", bearerAuth({ publicPaths: [...HEALTH_PATHS, OPENAPI_PATH] }));
   app.use("/api/v1/*", async function payloadLimit(c, next) {
     const maxSize = getConfig(c.env).maxPayloadBytes;
     return bodyLimit({
@@ -56,7 +58,7 @@ export function createApp(): App {
 
   registerRoutes(app);
 
-  app.doc31("/api/v1/openapi.json", {
+  app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
     info: {
       title: "Edgehook API",
@@ -68,7 +70,7 @@ export function createApp(): App {
     type: "http",
     scheme: "bearer",
   });
-  app.get("/docs", (c) => c.html(DOCS_PAGE));
+  registerDocs(app);
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
 
@@ -88,19 +90,77 @@ export function createApp(): App {
   return app;
 }
 
+const HEALTH_PATHS = ["/api/v1/health", "/api/v1/health/ping"];
+const OPENAPI_PATH = "/api/v1/openapi.json";
+
+// The /docs page: Swagger UI from the pinned swagger-ui-dist package, served by this worker
+// (scripts/docs-assets.mjs copies it into the [assets] directory), never from a CDN. Every
+// script is a file from this origin, so the policy forbids inline script and eval. Styles
+// allow 'unsafe-inline' because Swagger UI sets inline styles as it renders
+// (swagger-api/swagger-ui#10655), images allow data: for the icons its stylesheet embeds
+// (#7540); neither can run code, and nothing is loaded from another origin.
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function registerDocs(app: App): void {
+  const secured = (res: Response) => {
+    res.headers.set("content-security-policy", DOCS_CSP);
+    res.headers.set("x-content-type-options", "nosniff");
+    res.headers.set("referrer-policy", "no-referrer");
+    return res;
+  };
+  app.get("/docs", (c) => secured(c.html(DOCS_PAGE)));
+  app.get("/docs/init.js", (c) =>
+    secured(c.body(DOCS_INIT, 200, { "content-type": "text/javascript; charset=utf-8" })),
+  );
+  app.get("/docs/:file", async (c) => {
+    // A deployment without [assets] (the bench's) has no page assets; the API is unaffected.
+    const assets = c.env.ASSETS as Fetcher | undefined;
+    if (!assets) throw new ApiError(404, "not_found", "The /docs assets are not deployed here");
+    const res = await assets.fetch(c.req.raw);
+    // Anything but 404 passes through as is (304 answers a revalidation by ETag).
+    if (res.status === 404) throw new ApiError(404, "not_found", `No asset ${c.req.path}`);
+    return secured(new Response(res.body, res));
+  });
+}
+
+// persistAuthorization stays off: the token typed under Authorize lives in this tab's memory
+// only, never in localStorage. validatorUrl off: the default would load a badge from
+// validator.swagger.io.
+const DOCS_INIT = `window.ui = SwaggerUIBundle({
+  url: "${OPENAPI_PATH}",
+  dom_id: "#swagger-ui",
+  persistAuthorization: false,
+  validatorUrl: null,
+  queryConfigEnabled: false,
+});
+`;
+
 const DOCS_PAGE = `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
   <title>Edgehook API</title>
   <meta name="viewport" content="width=device-width, initial-scale=1" />
-  <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css" />
+  <link rel="icon" href="/docs/favicon-32x32.png" />
+  <link rel="stylesheet" href="/docs/swagger-ui.css" />
 </head>
 <body>
+  <p style="margin: 1em 2em; font-family: sans-serif">
+    The token you enter under <b>Authorize</b> is kept in this tab's memory only, never stored:
+    reloading the page forgets it. The API document is at <a href="${OPENAPI_PATH}">${OPENAPI_PATH}</a>.
+  </p>
   <div id="swagger-ui"></div>
-  <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
-  <script>
-    window.ui = SwaggerUIBundle({ url: "/api/v1/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true });
-  </script>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/init.js"></script>
 </body>
 </html>`;

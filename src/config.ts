@@ -2,6 +2,10 @@
 // as the isolate, so this is not redone per request).
 export interface Config {
   allowPrivateDestinations: boolean;
+  /** Ports endpoints may use besides 80 and 443 (ALLOWED_DESTINATION_PORTS). */
+  allowedDestinationPorts: number[];
+  /** The queue whose batches are dead letters (DEAD_LETTER_QUEUE): wrangler.toml's dead_letter_queue. */
+  deadLetterQueue: string;
   retryScheduleSeconds: number[];
   deliveryTimeoutMs: number;
   maxPayloadBytes: number;
@@ -18,6 +22,7 @@ export interface Config {
 /** Shards are named by two base62 characters in message ids (src/lib/ids.ts). */
 const MAX_LOG_SHARDS = 3844;
 const DEFAULT_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+const DEFAULT_DEAD_LETTER_QUEUE = "edgehook-deliveries-dlq";
 const cache = new WeakMap<object, Config>();
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -34,6 +39,16 @@ export function parseRetrySchedule(value: string | undefined): number[] {
   return steps;
 }
 
+/** ALLOWED_DESTINATION_PORTS: comma-separated ports from 1 to 65535; a typo fails loudly. */
+export function parsePorts(value: string | undefined): number[] {
+  if (!value?.trim()) return [];
+  const ports = value.split(",").map((s) => Number(s.trim()));
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new Error(`ALLOWED_DESTINATION_PORTS must be comma-separated ports (1-65535), got "${value}"`);
+  }
+  return ports;
+}
+
 // ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS, when set, overrides the hours: a window of seconds
 // is what tests and local trials of auto-disable need.
 function disableAfterMs(env: Env): number {
@@ -47,6 +62,8 @@ export function getConfig(env: Env): Config {
   if (!config) {
     config = {
       allowPrivateDestinations: env.ALLOW_PRIVATE_DESTINATIONS === "true",
+      allowedDestinationPorts: parsePorts(env.ALLOWED_DESTINATION_PORTS),
+      deadLetterQueue: env.DEAD_LETTER_QUEUE?.trim() || DEFAULT_DEAD_LETTER_QUEUE,
       retryScheduleSeconds: parseRetrySchedule(env.RETRY_SCHEDULE),
       deliveryTimeoutMs: positiveInt(env.DELIVERY_TIMEOUT_MS, 15_000),
       maxPayloadBytes: positiveInt(env.MAX_PAYLOAD_BYTES, 256 * 1024),

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { getConfig } from "./config";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import { handleDeadLetters } from "./delivery/dead-letter";
 import type { QueueJob } from "./queue/jobs";
@@ -8,13 +9,13 @@ export { EndpointState } from "./endpoint-state/endpoint-state";
 export { AppLog } from "./log/app-log";
 
 const app = createApp();
-const DEAD_LETTER_QUEUE = "edgehook-deliveries-dlq";
 
 // The Worker entry is the one default export the platform requires.
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    if (batch.queue === DEAD_LETTER_QUEUE) await handleDeadLetters(batch, env);
+    // DEAD_LETTER_QUEUE names the queue wrangler.toml gives as dead_letter_queue.
+    if (batch.queue === getConfig(env).deadLetterQueue) await handleDeadLetters(batch, env);
     else await handleDeliveryBatch(batch, env);
   },
   // The Cron Trigger (wrangler.toml): moves endpoint ciphertexts to the newest encryption key.

@@ -68,7 +68,7 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
     failingSince: endpoint.failing_since,
   };
   const prepared: Prepared = { group, traffic, send: [], results: [], secrets: null, headers: null };
-  const check = checkDestinationUrl(endpoint.url, { allowPrivate: getConfig(env).allowPrivateDestinations });
+  const check = checkDestinationUrl(endpoint.url, getConfig(env));
   if (!check.ok) {
     // Not retried: the URL will not become acceptable by waiting.
     prepared.results = works.map((w) => endedResult(w.job, endpoint.url, `refused: ${check.reason}`, now));

@@ -23,7 +23,7 @@ export async function operationalResults(
   });
   const url = config.operationalWebhookUrl;
   if (!url || !env.OPERATIONAL_WEBHOOK_SECRET) return items.map(({ msg, job }) => base(msg, job));
-  const check = checkDestinationUrl(url, { allowPrivate: config.allowPrivateDestinations });
+  const check = checkDestinationUrl(url, config);
   if (!check.ok) {
     console.error("operational webhook URL refused", check.reason);
     return items.map(({ msg, job }) => base(msg, job));

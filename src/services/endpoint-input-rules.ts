@@ -25,16 +25,27 @@ const RESERVED = new Set([
 const RESERVED_PREFIXES = ["webhook-", "svix-", "cf-"];
 
 // Values that are credentials: stored, sent, never read back (Svix's GET omits them and
-// names them in `sensitive`).
-const SENSITIVE = new Set([
-  "authorization",
-  "proxy-authorization",
+// names them in `sensitive`). A name is judged by what it suggests, not from a fixed list:
+// receivers invent names (X-Webhook-Secret, Private-Token, Ocp-Apim-Subscription-Key), and
+// hiding a harmless value costs less than showing a key. Substrings catch compounds
+// (x-oauth-client, apikey); short words count only as a whole part of the name (X-Sig, but
+// not X-Design; X-Pass, but not X-Passenger).
+const SENSITIVE_SUBSTRINGS = [
+  "auth",
+  "token",
+  "secret",
+  "passw",
+  "credential",
   "cookie",
-  "x-api-key",
-  "api-key",
-  "x-auth-token",
-  "x-access-token",
-]);
+  "session",
+  "signature",
+  "apikey",
+  "csrf",
+  "xsrf",
+  "jwt",
+  "bearer",
+];
+const SENSITIVE_PARTS = new Set(["sig", "pass", "pwd", "sid", "otp"]);
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Visible ASCII, space, tab and obs-text; CR, LF and NUL would split or corrupt the request.
@@ -44,7 +55,12 @@ const MAX_VALUE_LENGTH = 4096;
 
 export type Headers = Record<string, string>;
 
-export const isSensitiveHeader = (name: string) => SENSITIVE.has(name.toLowerCase());
+export function isSensitiveHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (SENSITIVE_SUBSTRINGS.some((s) => lower.includes(s))) return true;
+  // Parts split on the separators header names use: "-", "_", ".".
+  return lower.split(/[-_.]/).some((part) => SENSITIVE_PARTS.has(part) || part.endsWith("key"));
+}
 
 function headerIssue(name: string): string | null {
   const lower = name.toLowerCase();

@@ -77,7 +77,7 @@ export async function requireEndpoint(db: D1Database, appId: string, idOrUid: st
 }
 
 function checkUrl(env: Env, url: string): void {
-  const result = checkDestinationUrl(url, { allowPrivate: getConfig(env).allowPrivateDestinations });
+  const result = checkDestinationUrl(url, getConfig(env));
   if (!result.ok) throw invalid(["body", "url"], `Invalid endpoint URL: ${result.reason}`);
 }
 

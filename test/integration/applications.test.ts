@@ -91,7 +91,7 @@ describe("applications", () => {
   });
 
   it("serves health without auth and unknown routes as 404 in the error shape", async () => {
-    expect((await api("GET", "/api/v1/health", undefined, { token: null })).status).toBe(204);
+    expect((await api("GET", "/api/v1/health", undefined, { token: null })).status).toBe(200);
     const missing = await api("GET", "/api/v1/nothing-here");
     expect(missing.status).toBe(404);
     expect(await json(missing)).toMatchObject({ code: "not_found" });

@@ -113,7 +113,12 @@ const CLIENT_QUERY_PARAMETERS: Record<string, string[]> = {
 
 // Svix has these routes under another operationId here. Each entry is a known divergence
 // to fix in its resource's route file, not a rule: remove it once the ids agree.
-const NOT_IN_DOCUMENT = new Set(["GET /docs", "GET /api/v1/openapi.json"]);
+const NOT_IN_DOCUMENT = new Set([
+  "GET /docs",
+  "GET /docs/init.js",
+  "GET /docs/{file}",
+  "GET /api/v1/openapi.json",
+]);
 
 type Operation = {
   operationId?: string;
@@ -225,8 +230,8 @@ describe("OpenAPI document", () => {
     );
   });
 
-  it("requires the bearer token", async () => {
-    expect((await api("GET", "/api/v1/openapi.json", undefined, { token: null })).status).toBe(401);
+  it("is served without the bearer token, as Svix's is (it holds no secrets)", async () => {
+    expect((await api("GET", "/api/v1/openapi.json", undefined, { token: null })).status).toBe(200);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkDestinationUrl } from "../../src/security/url-guard";
 
-const strict = { allowPrivate: false };
-const dev = { allowPrivate: true };
+const strict = { allowPrivateDestinations: false, allowedDestinationPorts: [] };
+const dev = { allowPrivateDestinations: true, allowedDestinationPorts: [] };
 
 function reason(url: string, opts = strict): string {
   const result = checkDestinationUrl(url, opts);
@@ -14,7 +14,9 @@ describe("checkDestinationUrl", () => {
   it("accepts public https URLs and returns the parsed URL", () => {
     for (const url of [
       "https://example.com/hook",
-      "https://api.example.co.uk:8443/a/b?c=d",
+      "https://api.example.co.uk/a/b?c=d",
+      "https://example.com:443/",
+      "https://example.com:80/",
       "https://93.184.216.34/hook",
       "https://[2606:4700:4700::1111]/hook",
       "https://[::ffff:93.184.216.34]/hook",
@@ -189,5 +191,179 @@ describe("checkDestinationUrl", () => {
     ]) {
       expect(checkDestinationUrl(url, dev).ok, url).toBe(true);
     }
+  });
+});
+
+describe("checkDestinationUrl: names and forms that slipped through (issue 10)", () => {
+  it("refuses each reported URL", () => {
+    for (const url of [
+      "https://localhost../",
+      "https://metadata.google.internal../",
+      "https://localhost.localdomain/",
+      "https://kubernetes.default.svc/",
+      "https://127.0.0.1.nip.io/",
+      "https://[::ffff:0:127.0.0.1]/",
+      "https://example.com:22/",
+    ]) {
+      expect(checkDestinationUrl(url, strict).ok, url).toBe(false);
+    }
+  });
+
+  it("ignores any number of trailing dots and refuses empty labels", () => {
+    for (const url of ["https://localhost.../", "https://db.internal..../", "https://127.0.0.1../"]) {
+      expect(reason(url), url).toMatch(/not a public destination/);
+    }
+    expect(checkDestinationUrl("https://example.com../", strict).ok).toBe(true);
+    expect(reason("https://a..example.com/")).toMatch(/empty label/);
+  });
+
+  it("refuses localhost in every spelling and as any label", () => {
+    for (const url of [
+      "https://localhost.localdomain/",
+      "https://LocalHost.LocalDomain./",
+      "https://localhost6/",
+      "https://localhost6.localdomain6/",
+      "https://ip6-localhost/",
+      "https://ip6-loopback/",
+      "https://a.b.localhost../",
+      "https://localhost.example.com/",
+      "https://ｌｏｃａｌｈｏｓｔ/",
+      "https://xn--localhost-/",
+    ]) {
+      expect(checkDestinationUrl(url, strict).ok, url).toBe(false);
+    }
+  });
+
+  it("refuses internal, cluster and special-use suffixes", () => {
+    for (const url of [
+      "https://router.localdomain/",
+      "https://printer.local/",
+      "https://db.internal/",
+      "https://nas.lan/",
+      "https://nas.home/",
+      "https://app.intranet/",
+      "https://app.corp/",
+      "https://app.private/",
+      "https://router.home.arpa/",
+      "https://1.0.0.127.in-addr.arpa/",
+      "https://kubernetes.default.svc/",
+      "https://api.default.svc.cluster.local/",
+      "https://api.cluster.local/",
+      "https://web.test/",
+      "https://web.example/",
+      "https://web.invalid/",
+      "https://hidden.onion/",
+      "https://x.alt/",
+      "https://metadata.goog/",
+      "https://instance-data.ec2.internal/",
+    ]) {
+      expect(reason(url), url).toMatch(/local or internal name|special-use/);
+    }
+    for (const url of ["https://svc.example.com/", "https://local.example.com/", "https://internal.io/"]) {
+      expect(checkDestinationUrl(url, strict).ok, url).toBe(true);
+    }
+  });
+
+  it("refuses well-known wildcard-DNS services outright", () => {
+    for (const url of [
+      "https://127.0.0.1.nip.io/",
+      "https://app.10.0.0.1.nip.io/",
+      "https://8.8.8.8.nip.io/",
+      "https://nip.io/",
+      "https://7f000001.nip.io/",
+      "https://127-0-0-1.sslip.io/",
+      "https://--1.sslip.io/",
+      "https://10.0.0.1.xip.io/",
+      "https://anything.localtest.me/",
+      "https://lvh.me/",
+      "https://a.lvh.me/",
+      "https://10.0.0.1.traefik.me/",
+      "https://a.localhost.direct/",
+      "https://vcap.me/",
+      "https://make-127-0-0-1-rr.1u.ms/",
+      "https://7f000001.c0a80001.rbndr.us/",
+    ]) {
+      expect(reason(url), url).toMatch(/wildcard-DNS/);
+    }
+  });
+
+  it("refuses any name that embeds a blocked IPv4 address, dotted or dashed", () => {
+    for (const url of [
+      "https://127.0.0.1.example.com/",
+      "https://x.169.254.169.254.example.net/",
+      "https://ip-10-0-0-1.example.com/",
+      "https://192-168-1-1.example.org/",
+    ]) {
+      expect(reason(url), url).toMatch(/embeds/);
+    }
+    for (const url of [
+      "https://8.8.8.8.example.com/",
+      "https://ec2-54-1-2-3.example.com/",
+      "https://v1-2-3.example.com/",
+    ]) {
+      expect(checkDestinationUrl(url, strict).ok, url).toBe(true);
+    }
+  });
+
+  it("refuses every IPv6 form that embeds a blocked IPv4 address", () => {
+    const cases: [string, RegExp][] = [
+      ["https://[::ffff:0:127.0.0.1]/", /IPv4-translated address of a loopback/],
+      ["https://[::ffff:0:a00:1]/", /IPv4-translated address of a private/],
+      ["https://[::ffff:127.0.0.1]/", /IPv4-mapped address of a loopback/],
+      ["https://[::127.0.0.1]/", /IPv4-compatible/],
+      ["https://[64:ff9b::10.0.0.1]/", /NAT64 address of a private/],
+      ["https://[64:ff9b:1::a00:1]/", /local-use NAT64/],
+      ["https://[2002:a9fe:a9fe::1]/", /6to4 address of a link-local/],
+      ["https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", /Teredo/],
+      ["https://[2600:1f18::5efe:127.0.0.1]/", /ISATAP address of a loopback/],
+      ["https://[2600:1f18::200:5efe:a00:1]/", /ISATAP address of a private/],
+      ["https://[fe80::5efe:8.8.8.8]/", /link-local/],
+    ];
+    for (const [url, expected] of cases) expect(reason(url), url).toMatch(expected);
+    for (const url of [
+      "https://[::ffff:0:808:808]/",
+      "https://[64:ff9b::8.8.8.8]/",
+      "https://[2002:808:808::1]/",
+      "https://[2600:1f18::5efe:8.8.8.8]/",
+    ]) {
+      expect(checkDestinationUrl(url, strict).ok, url).toBe(true);
+    }
+  });
+
+  it("refuses IPv6 addresses outside global unicast and special-purpose ranges inside it", () => {
+    const cases: [string, RegExp][] = [
+      ["https://[100::1]/", /discard-only/],
+      ["https://[200::1]/", /reserved/],
+      ["https://[4000::1]/", /reserved/],
+      ["https://[2001:2::1]/", /special-purpose/],
+      ["https://[2001:10::1]/", /special-purpose/],
+      ["https://[3fff::1]/", /documentation/],
+      ["https://[5f00::1]/", /reserved/],
+    ];
+    for (const [url, expected] of cases) expect(reason(url), url).toMatch(expected);
+  });
+});
+
+describe("checkDestinationUrl: destination ports", () => {
+  it("accepts 80 and 443 and refuses any other port", () => {
+    expect(checkDestinationUrl("https://example.com:80/", strict).ok).toBe(true);
+    expect(checkDestinationUrl("https://example.com:443/", strict).ok).toBe(true);
+    for (const port of [22, 25, 6379, 8080, 8443, 65535]) {
+      expect(reason(`https://example.com:${port}/`), String(port)).toMatch(
+        new RegExp(`port ${port} is not allowed`),
+      );
+    }
+  });
+
+  it("accepts the configured allowance", () => {
+    const withAllowance = { ...strict, allowedDestinationPorts: [8443, 9000] };
+    expect(checkDestinationUrl("https://example.com:8443/", withAllowance).ok).toBe(true);
+    expect(checkDestinationUrl("https://example.com:9000/", withAllowance).ok).toBe(true);
+    expect(checkDestinationUrl("https://example.com:9001/", withAllowance).ok).toBe(false);
+  });
+
+  it("lets allowPrivateDestinations lift the port rule (receivers on random local ports)", () => {
+    expect(checkDestinationUrl("http://127.0.0.1:41234/hook", dev).ok).toBe(true);
+    expect(checkDestinationUrl("https://example.com:22/", dev).ok).toBe(true);
   });
 });
