@@ -136,7 +136,7 @@ async function startServices(dir) {
   });
   log(`starting edgehook on ${edgehook.url}, baseline on ${baseline.url}, receiver on ${receiver.url}`);
   await Promise.all([
-    waitForHttp(`${edgehook.url}/api/v1/health`, 204, edgehook),
+    waitForHttp(`${edgehook.url}/api/v1/health`, 200, edgehook),
     waitForHttp(`${baseline.url}/health`, 204, baseline),
   ]);
   return { token, receiver, edgehook, baseline };

@@ -200,7 +200,7 @@ export async function launchGateway(
     if (!running()) throw new Error(`wrangler dev exited early:\n${output}`);
     try {
       const res = await fetch(`${url}/api/v1/health`);
-      if (res.status === 204) break;
+      if (res.ok) break;
     } catch {
       // not listening yet
     }
