@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { ADMIN_TOKEN } from "../helpers";
-import { pack, runDeliveries, type spySendBatch, takeQueued } from "./consumer-helpers";
+import { drained, pack, runDeliveries, sentDeliveries, type spySendBatch } from "./consumer-helpers";
 import { logStub } from "./delivery-fixtures";
 
 // Shared by the fuzz test and the auth matrix: the served OpenAPI document as a list of
@@ -173,7 +173,10 @@ export async function buildTenant(
     }),
     "message",
   );
-  const refs = (await takeQueued(send, app.id)).map(({ m, e, p, n, t }) => ({ m, e, p, n, t }));
+  await drained(app.id);
+  const refs = sentDeliveries(send)
+    .filter((d) => d.appId === app.id)
+    .map(({ m, e, p, n, t }) => ({ m, e, p, n, t }));
   await runDeliveries([pack(app.id, refs)]);
   const attempts = await created<{ data: { id: string }[] }>(
     await call("GET", `/api/v1/app/${app.id}/attempt/msg/${msg.id}`),
@@ -185,7 +188,6 @@ export async function buildTenant(
     }),
     "recover",
   );
-  await takeQueued(send, app.id);
   const attemptId = attempts.data[0]?.id ?? "";
   const t = {
     label,
@@ -243,10 +245,14 @@ const logRows = (appId: string) =>
 export async function snapshot(tenants: Tenant[]): Promise<Record<string, string>> {
   const parts: Record<string, string> = {};
   const results = await env.DB.batch(TABLES.map((t) => env.DB.prepare(`SELECT * FROM ${t} ORDER BY 1`)));
+
   TABLES.forEach((table, i) => {
     parts[table] = JSON.stringify(results[i]?.results);
   });
-  for (const t of tenants) parts[`log of ${t.label}`] = await logRows(t.appId);
+  const logs = await Promise.all(tenants.map((t) => logRows(t.appId)));
+  tenants.forEach((t, i) => {
+    parts[`log of ${t.label}`] = logs[i] ?? "";
+  });
   return parts;
 }
 
