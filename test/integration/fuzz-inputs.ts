@@ -33,6 +33,7 @@ export interface RequestInput {
 
 const deep = (n: number, open = "[", close = "]") => new Raw(open.repeat(n) + close.repeat(n));
 const HUGE = 100_001;
+const DAY = 86_400_000;
 
 /** Hostile JSON values for any position: wrong types, extremes, odd unicode, size, depth. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -105,6 +106,17 @@ const URLS = [
   "https://xn--nxasmq6b.example/",
 ];
 
+const SECRETS = ["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", null];
+const GOOD_URLS = ["https://receiver.example.com/hook", "https://hooks.example.org/in?x=1"];
+const HEADER_NAMES = [
+  "X-Custom",
+  "X-Trace-Id",
+  "Authorization",
+  "X-Webhook-Secret",
+  "Host",
+  "Content-Length",
+];
+
 /** JSON Schemas for event types: valid, costly (big enum, backtracking pattern) and broken. */
 const eventSchemas = fc.constantFrom<unknown>(
   { "1": { type: "object", properties: { userId: { type: "string" } }, required: ["userId"] } },
@@ -127,7 +139,24 @@ export function valid(schema: JsonSchema, name = "", depth = 0): fc.Arbitrary<un
   if (schema.enum) return fc.constantFrom(...schema.enum);
   const variants = schema.anyOf ?? schema.oneOf;
   if (variants?.length) return fc.oneof(...variants.map((v) => valid(v, name, depth)));
-  if (name === "url") return fc.constantFrom(...URLS);
+  if (name === "url")
+    return fc.oneof({ arbitrary: fc.constantFrom(...GOOD_URLS), weight: 3 }, fc.constantFrom(...URLS));
+  if (name === "headers") {
+    const custom = fc.integer({ min: 0, max: 99 }).map((n) => `X-Custom-${n}`);
+    const key = fc.oneof({ arbitrary: custom, weight: 4 }, fc.constantFrom(...HEADER_NAMES), fc.string());
+    return fc.dictionary(key, fc.string({ maxLength: 20 }), { maxKeys: 3 });
+  }
+  if (name === "secret" || name === "key") {
+    return fc.oneof({ arbitrary: fc.constantFrom(...SECRETS), weight: 3 }, validString(schema, name));
+  }
+  if (name === "eventTypes") {
+    const known = fc.constant(new Ref("A", "eventType"));
+    const item = fc.oneof({ arbitrary: known, weight: 3 }, fc.constantFrom("fz.unknown", "toString"));
+    return fc.oneof(
+      { arbitrary: fc.array(item, { minLength: 1, maxLength: 3 }), weight: 3 },
+      fc.constant(null),
+    );
+  }
   if (name === "eventType")
     return fc.oneof(fc.constant(new Ref("A", "eventType")), fc.constant("fz.unknown"));
   if (name === "schemas") return eventSchemas;
@@ -155,9 +184,10 @@ export function valid(schema: JsonSchema, name = "", depth = 0): fc.Arbitrary<un
 
 function validString(schema: JsonSchema, name: string): fc.Arbitrary<unknown> {
   if (schema.format === "date-time") {
-    return fc
-      .integer({ min: -3 * 86_400_000, max: 86_400_000 })
-      .map((ms) => new Date(Date.now() + ms).toISOString());
+    // Names pick the range the route accepts: deliverAt ahead, since behind, until after since.
+    const [min, max] =
+      name === "deliverAt" ? [120_000, 82_800_000] : name === "since" ? [-3 * DAY, -DAY] : [-DAY, DAY];
+    return fc.integer({ min, max }).map((ms) => new Date(Date.now() + ms).toISOString());
   }
   const maxLength = Math.min(schema.maxLength ?? 40, 40);
   const minLength = schema.minLength ?? 0;
@@ -181,7 +211,12 @@ function validObject(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
   }
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [key, sub] of Object.entries(props)) record[key] = valid(sub, key, depth + 1);
-  return fc.record(record, { requiredKeys: schema.required ?? [] });
+  // Svix's one cross-field rule on message create: the two retention fields are exclusive.
+  return fc.record(record, { requiredKeys: schema.required ?? [] }).map((r) => {
+    if (r.payloadRetentionPeriod == null || r.payloadRetentionHours == null) return r;
+    const { payloadRetentionHours: _, ...rest } = r;
+    return rest;
+  });
 }
 
 type Mutation = (body: Record<string, unknown>) => Record<string, unknown>;
@@ -311,9 +346,11 @@ function queryPairs(params: Parameter[]): fc.Arbitrary<[string, unknown][]> {
         .subarray(documented, { maxLength: Math.min(4, documented.length) })
         .chain((ps) => fc.tuple(...ps.map(one)))
     : fc.constant([]);
-  const extra = fc.array(fc.tuple(fc.constantFrom("unknown", "limit", "app_id", "__proto__"), hostileQuery), {
-    maxLength: 2,
-  });
+  const unknown = fc.tuple(fc.constantFrom("unknown", "limit", "app_id", "__proto__"), hostileQuery);
+  const extra = fc.oneof(
+    { arbitrary: fc.constant<[string, unknown][]>([]), weight: 4 },
+    fc.array(unknown, { minLength: 1, maxLength: 2 }),
+  );
   const manyTypes = documented.some((p) => p.name === "event_types")
     ? fc.constantFrom<[string, unknown][]>(
         [],
