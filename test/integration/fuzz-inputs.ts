@@ -6,11 +6,13 @@ import type { JsonSchema, Operation, Parameter, Tenant } from "./fuzz-support";
 // the request is built, so a counterexample still means something after the fixtures change.
 
 export type TenantField = Exclude<keyof Tenant, "tokens" | "label">;
+/** The fixtures' event types: a plain one, and a strict one whose schema has a 250-value enum. */
+export type EventTypeField = "eventType" | "strictEventType";
 /** A fixture's value, resolved at request time: "A" is the tenant the request is about. */
 export class Ref {
   constructor(
     readonly tenant: "A" | "B",
-    readonly field: TenantField | "eventType",
+    readonly field: TenantField | EventTypeField,
   ) {}
 }
 /** JSON text inserted as is: deep nesting, -0, 1e309, duplicate keys. */
@@ -157,8 +159,9 @@ export function valid(schema: JsonSchema, name = "", depth = 0): fc.Arbitrary<un
       fc.constant(null),
     );
   }
-  if (name === "eventType")
-    return fc.oneof(fc.constant(new Ref("A", "eventType")), fc.constant("fz.unknown"));
+  if (name === "eventType") {
+    return fc.constantFrom(new Ref("A", "eventType"), new Ref("A", "strictEventType"), "fz.unknown");
+  }
   if (name === "schemas") return eventSchemas;
   if (name === "payload") return fc.jsonValue({ maxDepth: 3 }).map((v) => ({ data: v }));
   switch (types[0]) {
@@ -299,7 +302,7 @@ const RAW_SEGMENTS = [
 
 function pathValue(param: string, tenant: "A" | "B"): fc.Arbitrary<PathValue> {
   const natural = param === "event_type_name" ? (["eventType"] as const) : (NATURAL[param] ?? ALL_FIELDS);
-  const ref = (t: "A" | "B", fields: readonly (TenantField | "eventType")[]) =>
+  const ref = (t: "A" | "B", fields: readonly (TenantField | EventTypeField)[]) =>
     fc.constantFrom(...fields).map((f): PathValue => ({ kind: "ref", ref: new Ref(t, f) }));
   return fc.oneof(
     { arbitrary: ref(tenant, natural), weight: 8 },

@@ -26,17 +26,26 @@ import {
 // FUZZ_RUNS (runs per operation) and FUZZ_SEED come from vitest.config.ts; see README.
 
 const settings = env as unknown as { FUZZ_RUNS?: string; FUZZ_SEED?: string };
-const RUNS = Number.parseInt(settings.FUZZ_RUNS ?? "", 10) || 20;
+const RUNS = Number.parseInt(settings.FUZZ_RUNS ?? "", 10) || 15;
 const SEED = Number.parseInt(settings.FUZZ_SEED ?? "", 10) || 42;
 const MAX_REFUSAL_BYTES = 100_000;
 
 const OPERATIONS = operations(await servedDocument());
+
+/** Every payload value must be a list of known values: one failing item per entry of a large list. */
+const STRICT_SCHEMAS = {
+  "1": {
+    type: "object",
+    additionalProperties: { type: "array", items: { enum: Array.from({ length: 250 }, (_, i) => `v${i}`) } },
+  },
+};
 
 /** The fixtures: tenants A and B (rebuilt after a request may have changed them) and all past ones. */
 class World {
   all: Tenant[] = [];
   live: { A: Tenant; B: Tenant } | null = null;
   eventType = "";
+  strictEventType = "";
   /** The snapshot taken after the previous run, when nothing can have changed since. */
   lastState: Record<string, string> | null = null;
   private builds = 0;
@@ -57,8 +66,14 @@ class World {
     if (this.live) return this.live;
     this.lastState = null;
     this.eventType = `fz.type-${this.builds++}-${Date.now().toString(36)}`;
-    const res = await call("POST", "/api/v1/event-type", { name: this.eventType, description: "fuzz" });
-    if (res.status !== 201) throw new Error(`fixture event type: ${res.status}`);
+    this.strictEventType = `${this.eventType}-strict`;
+    for (const [name, schemas] of [
+      [this.eventType, null],
+      [this.strictEventType, STRICT_SCHEMAS],
+    ] as const) {
+      const res = await call("POST", "/api/v1/event-type", { name, description: "fuzz", schemas });
+      if (res.status !== 201) throw new Error(`fixture event type: ${res.status} ${await res.text()}`);
+    }
     if (!this.send) throw new Error("World.send: spy on the queue first");
     const [A, B] = await Promise.all([
       buildTenant("A", this.eventType, this.send),
@@ -71,6 +86,7 @@ class World {
 
   resolve(ref: Ref): string {
     if (ref.field === "eventType") return this.eventType;
+    if (ref.field === "strictEventType") return this.strictEventType;
     return this.live?.[ref.tenant][ref.field] ?? "";
   }
 }
@@ -214,4 +230,42 @@ describe("fuzz: every operation of the served OpenAPI document", () => {
       expect(finding).toBeNull();
     });
   }
+});
+
+// The rules above are only as good as their checks: each must be able to fail.
+describe("fuzz checks", () => {
+  const other = {
+    label: "B",
+    tokens: ["zqB1abcdefmk", "app_0VceB0000000000000000000", "whsec_abc"],
+  } as Tenant;
+
+  it("flag another tenant's token that the request did not name", () => {
+    expect(leakedTokens('{"name":"tenant zqB1abcdefmk"}', "GET /api/v1/app/x", [other])).toEqual([
+      "B:zqB1abcdefmk",
+    ]);
+    expect(leakedTokens('{"key":"whsec_abc"}', "GET /x", [other])).toEqual(["B:whsec_abc"]);
+    const named = `PATCH /api/v1/app/x {"uid":"app_0VceB0000000000000000000"}`;
+    expect(leakedTokens('{"uid":"app_0VceB0000000000000000000"}', named, [other])).toEqual([]);
+  });
+
+  it("accept Svix's two error shapes and nothing else", () => {
+    expect(errorShapeProblem('{"code":"not_found","detail":"Application not found"}')).toBeNull();
+    expect(
+      errorShapeProblem('{"detail":[{"loc":["body","url"],"msg":"bad","type":"value_error"}]}'),
+    ).toBeNull();
+    const bad = [
+      "Not Found",
+      '{"error":"x"}',
+      '{"detail":[]}',
+      '{"code":1,"detail":"x"}',
+      '{"detail":[{"msg":"m"}]}',
+    ];
+    for (const text of bad) expect(errorShapeProblem(text), text).not.toBeNull();
+  });
+
+  it("see a change in a snapshot", async () => {
+    const before = await snapshot([]);
+    await call("POST", "/api/v1/event-type", { name: `fz.check-${Date.now()}`, description: "d" });
+    expect(changedParts(before, await snapshot([]))).toEqual(["event_types"]);
+  });
 });
