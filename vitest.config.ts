@@ -19,6 +19,9 @@ export default defineConfig({
                 ALLOW_PRIVATE_DESTINATIONS: "false",
                 OPERATIONAL_WEBHOOK_SECRET: "whsec_dGVzdC1vcGVyYXRpb25hbC1zZWNyZXQtMTIzNDU2",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                // test/integration/fuzz.test.ts: runs per operation and seed (README, Testing).
+                FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
+                FUZZ_SEED: process.env.FUZZ_SEED ?? "",
               },
             },
           })),
