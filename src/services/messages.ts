@@ -84,7 +84,7 @@ async function checkSchema(db: D1Database, input: MessageInput): Promise<void> {
  * The application a message goes to, with the uid the log object checks it by (null when the
  * path names it by id). MessageIn.application creates it on first use (Svix), with the body's
  * uid, else the path's: an `app_` id that names nothing is a 404 without a uid in the body, never
- * a new random application. The message's eventId is checked here, before that first write.
+ * a new random application, and a path uid with another body uid is a 422. The message's eventId is checked here, before that first write.
  */
 async function resolveApp(
   env: Env,
@@ -96,8 +96,14 @@ async function resolveApp(
   const app = await cachedApplication(env.DB, idOrUid, fresh);
   if (app) return { id: app.id, uid: app.id === idOrUid ? null : idOrUid };
   if (!input.application) throw notFound("Application");
-  checkUidShape(input.application.uid, "app", ["body", "application", "uid"]);
-  const uid = input.application.uid ?? (idOrUid.startsWith("app_") ? null : idOrUid);
+  const bodyUid = input.application.uid ?? null;
+  checkUidShape(bodyUid, "app", ["body", "application", "uid"]);
+  const pathIsId = idOrUid.startsWith("app_");
+  // A path uid and another body uid name two applications: which one is meant is unclear.
+  if (bodyUid && !pathIsId && bodyUid !== idOrUid) {
+    throw invalid(["body", "application", "uid"], `must be the path's uid "${idOrUid}" (or omitted)`);
+  }
+  const uid = bodyUid ?? (pathIsId ? null : idOrUid);
   if (!uid) throw notFound("Application");
   const created = await createApplication({ env, input: { ...input.application, uid }, getIfExists: true });
   return { id: created.app.id, uid };

@@ -312,6 +312,21 @@ describe("create-on-first-use application", () => {
     expect(msgs.data).toHaveLength(2);
     send.mockRestore();
   });
+
+  it("a path uid with another uid in the body is a 422 and creates nothing", async () => {
+    const [pathUid, bodyUid] = [`path-${Date.now()}`, `body-${Date.now()}`];
+    const res = await postMessage(pathUid, { application: { name: "Two names", uid: bodyUid } });
+    expect(res.status).toBe(422);
+    expect((await json<{ detail: { loc: unknown[] }[] }>(res)).detail[0]?.loc).toEqual([
+      "body",
+      "application",
+      "uid",
+    ]);
+    for (const uid of [pathUid, bodyUid]) expect((await api("GET", `/api/v1/app/${uid}`)).status).toBe(404);
+    // The same uid in both places is fine.
+    const same = await postMessage(pathUid, { application: { name: "One name", uid: pathUid } });
+    expect(same.status).toBe(202);
+  });
 });
 
 describe("a uid is never shaped like an id", () => {
