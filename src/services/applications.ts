@@ -55,7 +55,7 @@ export async function createApplication({
   input: ApplicationInput;
   getIfExists: boolean;
 }): Promise<{ app: ApplicationRow; created: boolean }> {
-  checkUidShape(input.uid, "app", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   const db = env.DB;
   const existing = await existingByUid(db, input.uid, getIfExists);
   if (existing) return { app: existing, created: false };
@@ -108,7 +108,7 @@ export async function replaceApplication({
     if (idOrUid.startsWith("app_")) throw notFound("Application");
     return createApplication({ env, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
   }
-  checkUidShape(input.uid, "app", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   const app = await saved(env, existing, {
     uid: input.uid ?? null,
     name: input.name,
@@ -145,7 +145,7 @@ export async function patchApplication({
   idOrUid: string;
   input: Partial<ApplicationInput>;
 }): Promise<ApplicationRow> {
-  checkUidShape(input.uid, "app", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   const existing = await requireApplication(env.DB, idOrUid);
   // Only the fields given are written; 0 clears the throttle rate.
   return saved(env, existing, {

@@ -150,7 +150,7 @@ export async function createEndpoint({
   app: ApplicationRow;
   input: EndpointCreateInput;
 }): Promise<EndpointRow> {
-  checkUidShape(input.uid, "ep", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
   if (input.headers) {
     validateHeaders(input.headers, ["body", "headers"]);
@@ -202,7 +202,7 @@ export async function updateEndpoint({
     const endpoint = await createEndpoint({ env, app, input: { ...input, uid: input.uid ?? idOrUid } });
     return { endpoint, created: true };
   }
-  checkUidShape(input.uid, "ep", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
   // Svix's disabled defaults to false: a PUT without it enables the endpoint.
@@ -227,7 +227,7 @@ export async function patchEndpoint({
   idOrUid,
   input,
 }: EndpointTarget & { input: EndpointPatchInput }): Promise<EndpointRow> {
-  checkUidShape(input.uid, "ep", ["body", "uid"]);
+  checkUidShape(input.uid, ["body", "uid"]);
   if (input.url !== undefined) checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
   const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({

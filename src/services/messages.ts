@@ -92,12 +92,12 @@ async function resolveApp(
   input: MessageInput,
   fresh: boolean,
 ): Promise<{ id: string; uid: string | null }> {
-  checkUidShape(input.eventId, "msg", ["body", "eventId"]);
+  checkUidShape(input.eventId, ["body", "eventId"]);
   const app = await cachedApplication(env.DB, idOrUid, fresh);
   if (app) return { id: app.id, uid: app.id === idOrUid ? null : idOrUid };
   if (!input.application) throw notFound("Application");
   const bodyUid = input.application.uid ?? null;
-  checkUidShape(bodyUid, "app", ["body", "application", "uid"]);
+  checkUidShape(bodyUid, ["body", "application", "uid"]);
   const pathIsId = idOrUid.startsWith("app_");
   // A path uid and another body uid name two applications: which one is meant is unclear.
   if (bodyUid && !pathIsId && bodyUid !== idOrUid) {

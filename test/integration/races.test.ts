@@ -372,6 +372,9 @@ describe("a uid is never shaped like an id", () => {
     await refused(await api("PUT", `${base}/fresh`, { url: RECEIVER, uid }), ["body", "uid"]);
     await refused(await api("PATCH", `${base}/${ep.id}`, { uid }), ["body", "uid"]);
     expect((await row(app.id, ep.id))?.uid).toBe("kept");
+    // Ids of other kinds too: an application's id is no endpoint uid, by body or by PUT's path.
+    await refused(await api("PATCH", `${base}/${ep.id}`, { uid: app.id }), ["body", "uid"]);
+    await refused(await api("PUT", `${base}/${app.id}`, { url: RECEIVER }), ["body", "uid"]);
     const list = await json<{ data: unknown[] }>(await api("GET", base));
     expect(list.data).toHaveLength(1);
   });
