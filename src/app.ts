@@ -20,6 +20,19 @@ const LOC_NAMES: Record<string, string> = {
   header: "header",
 };
 
+/**
+ * A 422 lists at most this many issues and says how many more there were: a body of 10k wrong
+ * items would otherwise answer a megabyte.
+ */
+export const MAX_VALIDATION_ISSUES = 20;
+
+function bounded(issues: ValidationIssue[]): ValidationIssue[] {
+  if (issues.length <= MAX_VALIDATION_ISSUES) return issues;
+  const more = issues.length - MAX_VALIDATION_ISSUES;
+  const rest = { loc: ["body"], msg: `and ${more} more issues`, type: "value_error.too_many_issues" };
+  return [...issues.slice(0, MAX_VALIDATION_ISSUES), rest];
+}
+
 function validationIssues(target: string, error: ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({
     loc: [LOC_NAMES[target] ?? target, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
@@ -37,7 +50,7 @@ export function createApp(): App {
     // Every schema failure becomes Svix's 422 shape {"detail":[{loc,msg,type}]}.
     defaultHook: (result, c) => {
       if (!result.success) {
-        return c.json({ detail: validationIssues(result.target, result.error) }, 422);
+        return c.json({ detail: bounded(validationIssues(result.target, result.error)) }, 422);
       }
     },
   });
@@ -76,7 +89,7 @@ export function createApp(): App {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.detail);
-    if (err instanceof ValidationFailure) return c.json({ detail: err.issues }, 422);
+    if (err instanceof ValidationFailure) return c.json({ detail: bounded(err.issues) }, 422);
     if (err instanceof HTTPException) {
       // Hono's JSON validator answers malformed bodies with a 400 HTTPException.
       const code = err.status === 400 ? "invalid_json" : "bad_request";

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_VALIDATION_ISSUES } from "../../src/app";
 import { jsonDeeperThan, MAX_BODY_DEPTH } from "../../src/lib/json-depth";
 import { MAX_SCHEMA_ERRORS } from "../../src/services/json-schema";
 import { SCHEMA_LIMITS } from "../../src/services/schema-limits";
@@ -206,3 +207,26 @@ async function storeEventType(name: string, schemas: string) {
     .bind(name, schemas)
     .run();
 }
+
+describe("schema (zod) validation answers", () => {
+  it("list at most MAX_VALIDATION_ISSUES issues and count the rest, however many fields are wrong", async () => {
+    const app = await createApp();
+    const ep = await createEndpoint(app.id);
+    const many = await api("PATCH", `/api/v1/app/${app.id}/endpoint/${ep.id}`, {
+      eventTypes: Array.from({ length: 900 }, (_, i) => i),
+    });
+    const text = await many.text();
+    expect(many.status).toBe(422);
+    expect(text.length).toBeLessThan(100_000);
+    const { detail } = JSON.parse(text) as Issues;
+    expect(detail).toHaveLength(MAX_VALIDATION_ISSUES + 1);
+    expect(detail.at(-1)?.msg).toMatch(/more/);
+
+    const name = uniqueName();
+    const schemas = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, "v"]));
+    const put = await api("PUT", `/api/v1/event-type/${name}`, { description: "", schemas });
+    expect(put.status).toBe(422);
+    expect((await put.text()).length).toBeLessThan(100_000);
+    expect(await eventTypeStatus(name)).toBe(404);
+  });
+});
