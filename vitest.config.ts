@@ -1,9 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: "workers" runs unit and integration tests inside workerd with the real
+// Three projects: "workers" runs unit and integration tests inside workerd with the real
 // D1, Queue and Durable Object bindings from wrangler.toml; "e2e" runs in Node against the
-// worker started by wrangler, with real HTTP receivers and the official client libraries.
+// worker started by wrangler, with real HTTP receivers and the official client libraries;
+// "deploy" runs scripts/deploy.mjs in Node against a fake wrangler (test/deploy/).
 export default defineConfig({
   test: {
     projects: [
@@ -40,6 +41,14 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "deploy",
+          environment: "node",
+          include: ["test/deploy/**/*.test.ts"],
+          testTimeout: 60_000,
         },
       },
     ],
