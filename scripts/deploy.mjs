@@ -68,15 +68,8 @@ async function main() {
 function printNext(url, adminToken) {
   console.log(`\nEdgehook is running at ${url}`);
   console.log(`API docs: ${url}/docs`);
-  if (adminToken) {
-    console.log(
-      "\nADMIN_TOKEN (shown this once, it is not stored anywhere else; keep it in a password manager):",
-    );
-    console.log(`  ${adminToken}`);
-  } else {
-    console.log("\nADMIN_TOKEN was already set and is unchanged (see README to rotate it).");
-  }
-  const token = adminToken ? "<the ADMIN_TOKEN above>" : "<your ADMIN_TOKEN>";
+  if (!adminToken) console.log("ADMIN_TOKEN was already set and is unchanged.");
+  const token = adminToken ? "<the ADMIN_TOKEN printed above>" : "<your ADMIN_TOKEN>";
   console.log("\nNext, create an application:");
   console.log(
     `  curl -X POST ${url}/api/v1/app/ -H "Authorization: Bearer ${token}" ` +

@@ -86,7 +86,8 @@ const GENERATED = {
 
 /**
  * Sets each secret that is not set yet (an ENCRYPTION_KEYS keyring stands for
- * ENCRYPTION_KEY); never overwrites one. Returns the generated admin token, if any.
+ * ENCRYPTION_KEY); never overwrites one. Returns the generated admin token, if any, after
+ * printing it once.
  */
 export async function ensureSecrets(wrangler, { log }) {
   const set = await listSecrets(wrangler);
@@ -101,7 +102,12 @@ export async function ensureSecrets(wrangler, { log }) {
     log(`setting secret ${name} (generated)`);
     const res = await wrangler(["secret", "put", name], { input: value });
     if (res.code !== 0) fail(`could not set the secret ${name}`, res, needs("Workers Scripts: Edit"));
-    if (name === "ADMIN_TOKEN") adminToken = value;
+    if (name === "ADMIN_TOKEN") {
+      // Printed at once, so a later failing step cannot lose it; never printed again.
+      adminToken = value;
+      log("ADMIN_TOKEN (shown this once, it is stored nowhere else: keep it in a password manager):");
+      log(`  ${value}`);
+    }
   }
   return adminToken;
 }
@@ -129,7 +135,11 @@ export async function applyMigrations(wrangler, cfg, { log }) {
       extraEnv: { CI: "true" },
     });
     if (res.code !== 0)
-      fail(`could not apply the D1 migrations to ${db.name}`, res, "fix the migration it names");
+      fail(
+        `could not apply the D1 migrations to ${db.name}`,
+        res,
+        `fix the migration wrangler names, if it names one; ${needs("D1: Edit")}`,
+      );
     const applied = res.stdout.includes("No migrations to apply") ? "none new" : "applied";
     log(`  migrations: ${applied}`);
   }

@@ -138,7 +138,7 @@ describe("npm run deploy", () => {
     expect(s.workers.edgehook?.secrets).toEqual(secrets);
     expect(s.migrations.edgehook).toEqual(ALL_MIGRATIONS);
     expect(s.deployments).toHaveLength(2);
-    expect(second.out).toContain("unchanged");
+    expect(second.out).toContain("ADMIN_TOKEN was already set and is unchanged");
 
     // Secrets went on stdin only; the admin token is printed once, on the first run.
     const argv = JSON.stringify(s.invocations.map((i) => i.argv));
@@ -214,6 +214,26 @@ describe("npm run deploy", () => {
     expect(calls(s, "secret put").map((i) => i.argv[2])).toEqual(["OPERATIONAL_WEBHOOK_SECRET"]);
     expect(s.workers.edgehook?.secrets.ADMIN_TOKEN).toBe("mine");
     expect(run.out).not.toContain("shown this once");
+  });
+
+  it("prints a generated admin token even when a later step fails, and the re-run keeps it", async () => {
+    update((s) => {
+      s.failOn = "secret put ENCRYPTION_KEY";
+    });
+    const failed = await runDeploy();
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain("could not set the secret ENCRYPTION_KEY");
+    const token = readState().workers.edgehook?.secrets.ADMIN_TOKEN ?? "";
+    expect(token.length).toBeGreaterThan(30);
+    expect(failed.out).toContain(token);
+
+    const rerun = await runDeploy();
+    expect(rerun.code).toBe(0);
+    const s = readState();
+    expect(calls(s, "secret put ADMIN_TOKEN")).toHaveLength(1);
+    expect(s.workers.edgehook?.secrets.ADMIN_TOKEN).toBe(token);
+    expect(rerun.out).not.toContain(token);
+    expect(Object.keys(s.workers.edgehook?.secrets ?? {}).sort()).toEqual(SECRETS);
   });
 
   it("passes --env through and uses that environment's resource names", async () => {
