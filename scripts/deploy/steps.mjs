@@ -150,7 +150,10 @@ export async function deploy(wrangler, { log }) {
   log("deploying the worker");
   const res = await wrangler(["deploy"]);
   if (res.code !== 0) fail("wrangler deploy failed", res, "fix what wrangler reports");
-  const url = /^\s+(https?:\/\/\S+)/m.exec(res.stdout)?.[1];
+  // The worker's URLs are the indented lines after "Deployed <name> triggers" (warnings
+  // printed before it may hold links too).
+  const after = res.stdout.slice(Math.max(0, res.stdout.search(/^Deployed /m)));
+  const url = /^\s+(https?:\/\/\S+)/m.exec(after)?.[1];
   return url ? url.replace(/\/+$/, "") : null;
 }
 

@@ -112,6 +112,8 @@ const handlers = {
     done(
       0,
       [
+        "▲ [WARNING] a warning, as wrangler prints them, with a link:",
+        "  https://developers.cloudflare.com/workers/",
         `Uploaded ${cfg.worker} (1.00 sec)`,
         `Deployed ${cfg.worker} triggers (0.50 sec)`,
         `  ${state.url}`,
