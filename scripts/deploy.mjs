@@ -50,7 +50,12 @@ async function main() {
   log(`logged in as ${await checkAuth(wrangler)}`);
   await ensureDatabases(wrangler, cfg, ctx);
   await ensureQueues(wrangler, cfg, ctx);
-  const adminToken = await ensureSecrets(wrangler, ctx);
+  // Workers Builds (the Deploy button, or a push to a connected repository) sets WORKERS_CI=1:
+  // its secrets come from the setup page or the dashboard, and its build log is visible to the
+  // repository's collaborators, so nothing is generated or printed there.
+  let adminToken = null;
+  if (process.env.WORKERS_CI === "1") log("Workers Builds: secrets are set on the dashboard; none generated");
+  else adminToken = await ensureSecrets(wrangler, ctx);
   await applyMigrations(wrangler, cfg, ctx);
   const url = await deploy(wrangler, ctx);
   if (!url) {

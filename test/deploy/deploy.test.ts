@@ -72,6 +72,13 @@ const update = (f: (s: FakeState) => void) => {
 };
 
 function runDeploy(...args: string[]): Promise<{ code: number; out: string }> {
+  return runDeployWith({}, ...args);
+}
+
+function runDeployWith(
+  extraEnv: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; out: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -83,6 +90,7 @@ function runDeploy(...args: string[]): Promise<{ code: number; out: string }> {
           WRANGLER: FAKE,
           FAKE_WRANGLER_STATE: statePath(),
           EDGEHOOK_HEALTH_ATTEMPTS: "1",
+          ...extraEnv,
         },
       },
       (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
@@ -202,6 +210,16 @@ describe("npm run deploy", () => {
     expect(readFileSync(join(dir, "wrangler.toml"), "utf8")).toContain(
       'database_id = "11111111-2222-3333-4444-555555555555"',
     );
+  });
+
+  it("under Workers Builds (the Deploy button) neither generates nor prints a secret", async () => {
+    const run = await runDeployWith({ WORKERS_CI: "1" });
+    expect(run.code).toBe(0);
+    const s = readState();
+    expect(calls(s, "secret")).toEqual([]);
+    expect(s.workers.edgehook?.secrets ?? {}).toEqual({});
+    expect(run.out).not.toContain("shown this once");
+    expect(s.deployments).toHaveLength(1);
   });
 
   it("keeps a secret that is already set and an ENCRYPTION_KEYS keyring", async () => {
