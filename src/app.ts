@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { EGRESS_IPS_PATH } from "./api/egress/get";
 import { jsonDepthLimit } from "./api/json-depth";
 import { registerRoutes } from "./api/routes";
 import { getConfig } from "./config";
@@ -56,8 +57,8 @@ export function createApp(): App {
   });
 
   // The OpenAPI document is public, as Svix's is: it holds no secrets, and /docs reads it
-  // without a token.
-  app.use("/api/v1/*", bearerAuth({ publicPaths: [...HEALTH_PATHS, OPENAPI_PATH] }));
+  // without a token. The egress addresses are published for receivers' firewalls.
+  app.use("/api/v1/*", bearerAuth({ publicPaths: [...HEALTH_PATHS, OPENAPI_PATH, EGRESS_IPS_PATH] }));
   app.use("/api/v1/*", async function payloadLimit(c, next) {
     const maxSize = getConfig(c.env).maxPayloadBytes;
     return bodyLimit({

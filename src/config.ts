@@ -17,6 +17,14 @@ export interface Config {
   outboxRecoveryMs: number;
   /** Messages, keys and attempts are deleted this long after their message (LOG_RETENTION_DAYS). */
   logRetentionMs: number;
+  /** The relays' published addresses (EGRESS_IPS), served at GET /api/v1/egress-ips. */
+  egress: EgressIps;
+}
+
+/** Relay addresses per region and when the operator last changed them (null: never listed). */
+export interface EgressIps {
+  regions: Record<string, string[]>;
+  updatedAt: string | null;
 }
 
 /** Shards are named by two base62 characters in message ids (src/lib/ids.ts). */
@@ -49,6 +57,70 @@ export function parsePorts(value: string | undefined): number[] {
   return ports;
 }
 
+const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** An IPv4 or IPv6 literal in the URL parser's canonical form, or null (host names are not addresses). */
+function ipLiteral(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const v6 = value.includes(":");
+  if (!v6 && !/^\d{1,3}(\.\d{1,3}){3}$/.test(value)) return null;
+  try {
+    const host = new URL(`http://${v6 ? `[${value}]` : value}/`).hostname;
+    if (v6) return host.slice(1, -1);
+    return host === value ? host : null;
+  } catch {
+    return null;
+  }
+}
+
+function egressError(detail: string): Error {
+  return new Error(
+    `EGRESS_IPS must be JSON {"updatedAt":"<ISO date>","regions":{"<region>":["<ip>",...]}}: ${detail}`,
+  );
+}
+
+function egressRegions(value: unknown): Record<string, string[]> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw egressError("regions is not an object");
+  const regions: Record<string, string[]> = {};
+  for (const [name, list] of Object.entries(value)) {
+    if (!REGION.test(name))
+      throw egressError(`region "${name}" is not lower-case letters, digits and dashes`);
+    if (!Array.isArray(list)) throw egressError(`region "${name}" is not a list`);
+    regions[name] = list.map((ip) => {
+      const canonical = ipLiteral(ip);
+      if (canonical === null) throw egressError(`"${String(ip)}" in region "${name}" is not an IP address`);
+      return canonical;
+    });
+  }
+  return regions;
+}
+
+/**
+ * EGRESS_IPS: the relays' addresses per region, as JSON; empty means none. A list needs its
+ * updatedAt (firewalls that poll it compare dates), and a typo fails loudly, never publishing
+ * a wrong list.
+ */
+export function parseEgressIps(value: string | undefined): EgressIps {
+  if (!value?.trim()) return { regions: {}, updatedAt: null };
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw egressError("not JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw egressError("not an object");
+  const { regions, updatedAt, ...rest } = json as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw egressError(`unknown field "${extra[0]}"`);
+  const parsed = egressRegions(regions ?? {});
+  const listed = Object.values(parsed).some((ips) => ips.length > 0);
+  if (updatedAt === undefined && !listed) return { regions: parsed, updatedAt: null };
+  const time = typeof updatedAt === "string" ? Date.parse(updatedAt) : Number.NaN;
+  if (!Number.isFinite(time)) throw egressError("updatedAt is missing or not an ISO 8601 date");
+  return { regions: parsed, updatedAt: new Date(time).toISOString() };
+}
+
 // ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS, when set, overrides the hours: a window of seconds
 // is what tests and local trials of auto-disable need.
 function disableAfterMs(env: Env): number {
@@ -72,6 +144,7 @@ export function getConfig(env: Env): Config {
       logShards: Math.min(positiveInt(env.LOG_SHARDS, 1), MAX_LOG_SHARDS),
       outboxRecoveryMs: positiveInt(env.OUTBOX_RECOVERY_SECONDS, 60) * 1000,
       logRetentionMs: positiveInt(env.LOG_RETENTION_DAYS, 90) * 86_400_000,
+      egress: parseEgressIps(env.EGRESS_IPS),
     };
     cache.set(env, config);
   }

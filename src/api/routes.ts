@@ -1,6 +1,7 @@
 import type { App } from "../types";
 import { registerApplicationRoutes } from "./application";
 import { registerBackgroundTaskRoutes } from "./background-task";
+import { registerEgressIps } from "./egress/get";
 import { registerEndpointRoutes } from "./endpoint";
 import { registerDeliveryRoutes } from "./endpoint-delivery";
 import { registerEventTypeRoutes } from "./event-type";
@@ -9,6 +10,7 @@ import { registerHealth } from "./health/get";
 // One line per resource; each resource folder registers its own operations.
 export function registerRoutes(app: App) {
   registerHealth(app);
+  registerEgressIps(app);
   registerApplicationRoutes(app);
   registerEventTypeRoutes(app);
   registerEndpointRoutes(app);

@@ -16,7 +16,7 @@ import {
 // with a 401 in the Svix error shape, and only the routes listed here answer without one.
 
 /** Routes that must answer without a token. */
-const PUBLIC = ["GET /api/v1/health", "GET /api/v1/health/ping", "GET /docs"];
+const PUBLIC = ["GET /api/v1/health", "GET /api/v1/health/ping", "GET /api/v1/egress-ips", "GET /docs"];
 /** Routes that may answer without a token: the document (Svix serves it publicly) and /docs assets. */
 const MAY_BE_PUBLIC = (route: string) =>
   route === "GET /api/v1/openapi.json" || route.startsWith("GET /docs/");
