@@ -6,6 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { rootCertificates } from "node:tls";
 import { RelayError } from "./destination.mjs";
 
 // Hop-by-hop and framing headers are the relay's to set, not the worker's to pass on.
@@ -94,7 +95,7 @@ function connectionError(err) {
  * Sends the delivery; resolves with the receiver's answer, rejects with a RelayError. The
  * caller's AbortSignal (the timeout) ends the request wherever it is.
  */
-export function forward({ target, address, method, headers, body, maxResponseBytes, signal }) {
+export function forward({ target, address, method, headers, body, maxResponseBytes, signal, ca }) {
   const { url, port, hostname } = target;
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -109,6 +110,8 @@ export function forward({ target, address, method, headers, body, maxResponseByt
       // SNI carries a name, never an address literal.
       servername: isIP(hostname) ? undefined : hostname,
       agent: false,
+      // Extra roots for tests; operators use NODE_EXTRA_CA_CERTS (README.md).
+      ...(ca ? { ca: [...rootCertificates, ca] } : {}),
       signal,
     });
     let responded = false;

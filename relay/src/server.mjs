@@ -121,6 +121,7 @@ async function deliver(delivery, config, log) {
       headers: delivery.headers,
       body: delivery.body,
       maxResponseBytes: config.maxResponseBytes,
+      ca: config.ca,
       signal: controller.signal,
     });
   } finally {

@@ -34,7 +34,8 @@ export async function startRelay(overrides = {}) {
   };
   const server = createRelay(config);
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, lines, close: () => closeServer(server) };
+  const scheme = config.tls ? "https" : "http";
+  return { url: `${scheme}://127.0.0.1:${port}`, lines, close: () => closeServer(server) };
 }
 
 function closeServer(server) {
