@@ -30,7 +30,7 @@ afterEach(async () => {
 
 const delivery = (overrides = {}) => ({
   url: `http://receiver.example.com:${receiver.port}/hooks?x=1`,
-  headers: { "webhook-id": "msg_1", "content-type": "application/json", "x-forwarded-for": "1.2.3.4" },
+  headers: { "webhook-id": "msg_1", "content-type": "application/json" },
   body: '{"type":"invoice.paid"}',
   timeoutMs: 2000,
   ...overrides,
@@ -54,6 +54,10 @@ describe("POST /v1/deliver", () => {
     expect(seen.body).toBe('{"type":"invoice.paid"}');
     expect(seen.headers["webhook-id"]).toBe("msg_1");
     expect(seen.headers["x-relay-signature"]).toBeUndefined();
+    // Nothing of the relay's own beyond framing: no user-agent, no forwarding headers.
+    expect(seen.headers["user-agent"]).toBeUndefined();
+    expect(seen.headers["x-forwarded-for"]).toBeUndefined();
+    expect(seen.headers.connection).toBe("close");
   });
 
   it("logs one line per request without payload, query or secret", async () => {
