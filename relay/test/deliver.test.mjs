@@ -14,8 +14,8 @@ beforeEach(async () => {
     res.writeHead(202, { "content-type": "text/plain", "x-receiver": "yes" });
     res.end("accepted");
   });
-  // Private destinations stay refused; the receiver's name resolves through the override to
-  // the loopback address, which only the private switch admits.
+  // The receiver's name resolves through the override to the loopback address, which only the
+  // private switch (tests only) admits; destination.test.mjs covers the refusal without it.
   relayServer = await startRelay({
     allowPrivate: true,
     allowedPorts: [receiver.port],

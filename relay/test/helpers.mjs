@@ -68,7 +68,7 @@ export async function startReceiver(handler) {
   return { port, requests, close: () => closeServer(server) };
 }
 
-/** The headers and body of a signed relay request; `tamper` adjusts the signed fields. */
+/** The fetch options of a relay request signed as the worker signs it (id, timestamp, secret overridable). */
 export function signedRequest(delivery, { id = randomUUID(), timestamp, secret = SECRET } = {}) {
   const body = JSON.stringify(delivery);
   const ts = String(timestamp ?? Math.floor(Date.now() / 1000));
