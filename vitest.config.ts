@@ -1,10 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three projects: "workers" runs unit and integration tests inside workerd with the real
+// Four projects: "workers" runs unit and integration tests inside workerd with the real
 // D1, Queue and Durable Object bindings from wrangler.toml; "e2e" runs in Node against the
 // worker started by wrangler, with real HTTP receivers and the official client libraries;
-// "deploy" runs scripts/deploy.mjs in Node against a fake wrangler (test/deploy/).
+// "deploy" runs scripts/deploy.mjs in Node against a fake wrangler (test/deploy/); "relay" runs
+// the egress relay (relay/, a separate Node program) against local receivers.
 export default defineConfig({
   test: {
     projects: [
@@ -49,6 +50,13 @@ export default defineConfig({
           environment: "node",
           include: ["test/deploy/**/*.test.ts"],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "relay",
+          environment: "node",
+          include: ["relay/test/**/*.test.mjs"],
         },
       },
     ],
