@@ -1,18 +1,25 @@
+import { importSigningKey, isSecretKey } from "../security/ed25519";
 import { base64Decode, base64Encode } from "../security/secrets";
 
-// Standard Webhooks signatures: "v1," + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")),
-// the key being the base64-decoded secret after its "whsec_" prefix. During a rotation overlap
-// every active secret signs and the signatures are space-separated; a receiver accepts the
-// request when any one verifies.
+// Standard Webhooks signatures over "{id}.{timestamp}.{body}", one per active secret, each in
+// its secret's scheme: a "whsec_" secret signs "v1," + base64(HMAC-SHA256), the key being the
+// base64-decoded secret after its prefix; a "whsk_" Ed25519 secret key signs "v1a," +
+// base64(Ed25519 signature). During a rotation overlap the signatures are space-separated; a
+// receiver accepts the request when any one verifies.
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
 const MAX_CACHED_KEYS = 1000;
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+function importKey(secret: string): Promise<CryptoKey> {
+  if (isSecretKey(secret)) return importSigningKey(secret);
+  const raw = base64Decode(secret.startsWith("whsec_") ? secret.slice(6) : secret);
+  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
+function signingKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
   if (!key) {
-    const raw = base64Decode(secret.startsWith("whsec_") ? secret.slice(6) : secret);
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = importKey(secret);
     // Bounded: an isolate serving many endpoints must not grow without limit.
     if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
     keyCache.set(secret, key);
@@ -29,8 +36,10 @@ export async function signPayload(
   const content = encoder.encode(`${msgId}.${timestampSeconds}.${body}`);
   const signatures = await Promise.all(
     secrets.map(async (secret) => {
-      const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), content);
-      return `v1,${base64Encode(new Uint8Array(mac))}`;
+      const key = await signingKey(secret);
+      const scheme = isSecretKey(secret) ? "v1a" : "v1";
+      const signature = await crypto.subtle.sign(key.algorithm.name, key, content);
+      return `${scheme},${base64Encode(new Uint8Array(signature))}`;
     }),
   );
   return signatures.join(" ");

@@ -1,5 +1,6 @@
 import { invalid, ValidationFailure, type ValidationIssue } from "../errors";
-import { base64Decode } from "../security/secrets";
+import { canonicalSecretKey, generateSecretKey, isSecretKey } from "../security/ed25519";
+import { base64Decode, generateSigningSecret } from "../security/secrets";
 
 // Pure checks on endpoint input (custom headers, caller-supplied secrets), shared by the
 // endpoint verbs.
@@ -131,4 +132,43 @@ export function normalizeSecret(secret: string, loc: (string | number)[]): strin
   }
   if (bytes.length < 24 || bytes.length > 75) throw invalid(loc, "Secret must encode 24 to 75 bytes");
   return `whsec_${body}`;
+}
+
+/**
+ * A caller-supplied signing key: a whsec_ secret (v1, as normalizeSecret), or a whsk_ Ed25519
+ * secret key (v1a) in its canonical 64-byte form, refused when its public half is not its seed's.
+ */
+export async function normalizeSigningSecret(secret: string, loc: (string | number)[]): Promise<string> {
+  if (!isSecretKey(secret)) return normalizeSecret(secret, loc);
+  let bytes: Uint8Array;
+  try {
+    bytes = base64Decode(secret.slice("whsk_".length));
+  } catch {
+    throw invalid(loc, "An Ed25519 key must be whsk_ followed by base64");
+  }
+  const key = await canonicalSecretKey(bytes);
+  if (!key) throw invalid(loc, "An Ed25519 key must encode its 32-byte seed or its 64-byte secret key");
+  return key;
+}
+
+/** Standard Webhooks signature schemes: v1 (HMAC, whsec_) and v1a (Ed25519, whsk_). */
+export type SignatureScheme = "v1" | "v1a";
+
+export const schemeOf = (secret: string): SignatureScheme => (isSecretKey(secret) ? "v1a" : "v1");
+
+/**
+ * The key an endpoint signs with next: the caller's, or a new one in `scheme` (else `fallback`).
+ * A key and a scheme that disagree are refused rather than one silently winning.
+ */
+export async function chooseSigningSecret(
+  given: { secret?: string | null; scheme?: SignatureScheme | null },
+  loc: { secret: (string | number)[]; scheme: (string | number)[] },
+  fallback: SignatureScheme,
+): Promise<string> {
+  if (!given.secret)
+    return (given.scheme ?? fallback) === "v1a" ? generateSecretKey() : generateSigningSecret();
+  const secret = await normalizeSigningSecret(given.secret, loc.secret);
+  if (given.scheme && given.scheme !== schemeOf(secret))
+    throw invalid(loc.scheme, `The given key signs ${schemeOf(secret)}, not ${given.scheme}`);
+  return secret;
 }

@@ -1,14 +1,9 @@
-import { swapEndpointCiphertext } from "../db/endpoints";
+import { type EndpointRow, swapEndpointCiphertext } from "../db/endpoints";
 import { configChanged } from "../log/client";
-import {
-  decryptJson,
-  encryptJson,
-  endpointField,
-  generateSigningSecret,
-  type SigningKeys,
-} from "../security/secrets";
+import { isSecretKey, publicKeyFor } from "../security/ed25519";
+import { decryptJson, encryptJson, endpointField, type SigningKeys } from "../security/secrets";
 import { retryOnConflict } from "./compare-and-set";
-import { normalizeSecret } from "./endpoint-input-rules";
+import { chooseSigningSecret, type SignatureScheme, schemeOf } from "./endpoint-input-rules";
 import { type EndpointTarget, requireEndpoint } from "./endpoints";
 
 /** Svix's rotation overlap: the old secret keeps signing for 24 hours unless told otherwise. */
@@ -16,10 +11,18 @@ export const DEFAULT_GRACE_SECONDS = 86_400;
 // Each previous key adds a signature to every delivery; rotations beyond this drop the oldest.
 const MAX_PREVIOUS_KEYS = 5;
 
+async function readKeys(env: Env, endpoint: EndpointRow): Promise<SigningKeys> {
+  return decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets);
+}
+
+/**
+ * What the receiver verifies with: the whsec_ secret of a v1 endpoint, the whpk_ public key of
+ * a v1a one. An Ed25519 secret key never leaves Edgehook.
+ */
 export async function getEndpointSecret({ env, app, idOrUid }: EndpointTarget): Promise<string> {
   const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-  return (await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets))
-    .current;
+  const { current } = await readKeys(env, endpoint);
+  return isSecretKey(current) ? publicKeyFor(current) : current;
 }
 
 /** The keys after a rotation to `current`: the old current key stays valid for `graceMs`. */
@@ -28,6 +31,13 @@ function rotatedKeys(keys: SigningKeys, current: string, graceMs: number, now: n
   if (graceMs > 0 && keys.current !== current)
     previous.unshift({ key: keys.current, expiresAt: now + graceMs });
   return { current, previous: previous.slice(0, MAX_PREVIOUS_KEYS) };
+}
+
+interface RotateInput {
+  key?: string | null;
+  gracePeriodSeconds?: number | null;
+  /** Edgehook: the scheme of a generated key; by default the current key's. */
+  signatureScheme?: SignatureScheme | null;
 }
 
 /**
@@ -40,12 +50,18 @@ export async function rotateEndpointSecret({
   app,
   idOrUid,
   input,
-}: EndpointTarget & { input: { key?: string | null; gracePeriodSeconds?: number | null } }): Promise<void> {
-  const current = input.key ? normalizeSecret(input.key, ["body", "key"]) : generateSigningSecret();
+}: EndpointTarget & { input: RotateInput }): Promise<void> {
   const graceMs = (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+  let current: string | null = null;
   await retryOnConflict("The endpoint's secret", async () => {
     const endpoint = await requireEndpoint(env.DB, app.id, idOrUid);
-    const keys = await decryptJson<SigningKeys>(env, endpointField(endpoint.id, "secrets"), endpoint.secrets);
+    const keys = await readKeys(env, endpoint);
+    // Chosen once: a retry after a conflict installs the same new key.
+    current ??= await chooseSigningSecret(
+      { secret: input.key, scheme: input.signatureScheme },
+      { secret: ["body", "key"], scheme: ["body", "signatureScheme"] },
+      schemeOf(keys.current),
+    );
     const now = Date.now();
     const secrets = await encryptJson(
       env,

@@ -17,10 +17,16 @@ import { isUniqueViolation } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
 import { allShards, configChanged } from "../log/client";
 import { emitOperational, endpointEvent } from "../operational/events";
-import { encryptJson, endpointField, generateSigningSecret, type SigningKeys } from "../security/secrets";
+import { encryptJson, endpointField, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
 import { retryOnConflict } from "./compare-and-set";
-import { checkHeaderCount, type Headers, normalizeSecret, validateHeaders } from "./endpoint-input-rules";
+import {
+  checkHeaderCount,
+  chooseSigningSecret,
+  type Headers,
+  type SignatureScheme,
+  validateHeaders,
+} from "./endpoint-input-rules";
 import { checkUidShape } from "./uid-rules";
 
 export interface EndpointInput {
@@ -36,6 +42,8 @@ export interface EndpointInput {
 
 export interface EndpointCreateInput extends EndpointInput {
   secret?: string | null;
+  /** Edgehook: the scheme of a generated key (v1a: Ed25519), when `secret` is omitted. */
+  signatureScheme?: SignatureScheme | null;
   headers?: Headers | null;
 }
 
@@ -156,7 +164,11 @@ export async function createEndpoint({
     validateHeaders(input.headers, ["body", "headers"]);
     checkHeaderCount(input.headers, ["body", "headers"]);
   }
-  const secret = input.secret ? normalizeSecret(input.secret, ["body", "secret"]) : generateSigningSecret();
+  const secret = await chooseSigningSecret(
+    { secret: input.secret, scheme: input.signatureScheme },
+    { secret: ["body", "secret"], scheme: ["body", "signatureScheme"] },
+    "v1",
+  );
   await checkEventTypes(env.DB, input.eventTypes);
 
   const now = Date.now();

@@ -46,10 +46,44 @@ const channels = z
   .refine(unique, "must not repeat a channel")
   .openapi({ description: "Channels this endpoint listens to (omit or null for all)" });
 
+// Svix's whsec_ pattern, or a Standard Webhooks v1a Ed25519 secret key: "whsk_" + base64 of
+// its 32-byte seed or 64-byte secret key (src/security/ed25519.ts).
+const SIGNING_SECRET_PATTERN = new RegExp(
+  `^(?:${SECRET_PATTERN.source.slice(1, -1)}|whsk_[a-zA-Z0-9+/]{43}=|whsk_[a-zA-Z0-9+/]{86}==)$`,
+);
+
 export const secretSchema = z
   .string()
-  .regex(SECRET_PATTERN, "must be base64 (24 to 75 bytes), optionally prefixed with whsec_")
-  .openapi({ example: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD" });
+  .regex(
+    SIGNING_SECRET_PATTERN,
+    "must be base64 (24 to 75 bytes) optionally prefixed with whsec_, or an Ed25519 key prefixed with whsk_",
+  )
+  .openapi({
+    example: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    description:
+      "A `whsec_` secret signs `v1` (HMAC-SHA256); a `whsk_` Ed25519 secret key (base64 of its " +
+      "32-byte seed or 64-byte secret key) signs `v1a`, and the endpoint's secret is then its `whpk_` public key.",
+  });
+
+/** Edgehook: which scheme a generated key signs with, when no secret is given. */
+export const signatureSchemeSchema = z
+  .enum(["v1", "v1a"])
+  .nullish()
+  .openapi({
+    description:
+      "Edgehook extension: the scheme of the key generated when none is given: `v1` (HMAC, a `whsec_` " +
+      "secret) or `v1a` (Ed25519: Edgehook keeps the `whsk_` secret key, the receiver gets the `whpk_` " +
+      "public key). Creation defaults to `v1`; a rotation defaults to the current key's scheme.",
+  });
+
+/** The secret route's answer: the whsec_ secret (v1), or the whpk_ public key of a v1a key. */
+const secretOutSchema = z
+  .string()
+  .regex(new RegExp(`^(?:${SECRET_PATTERN.source.slice(1, -1)}|whpk_[a-zA-Z0-9+/]{43}=)$`))
+  .openapi({
+    example: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    description: "The `whsec_` secret of a `v1` endpoint, or the `whpk_` Ed25519 public key of a `v1a` one",
+  });
 
 export const headersSchema = z
   .record(z.string(), z.string())
@@ -79,6 +113,7 @@ export const EndpointIn = z
   .object({
     ...endpointFields,
     secret: secretSchema.nullish().openapi({ description: "The signing secret; generated when omitted" }),
+    signatureScheme: signatureSchemeSchema,
     headers: headersSchema.nullish().openapi({ description: "Custom headers sent with every delivery" }),
   })
   .openapi("EndpointIn");
@@ -114,11 +149,12 @@ export const EndpointOut = z
 
 export const ListResponseEndpointOut = listResponseSchema(EndpointOut, "ListResponse_EndpointOut_");
 
-export const EndpointSecretOut = z.object({ key: secretSchema }).openapi("EndpointSecretOut");
+export const EndpointSecretOut = z.object({ key: secretOutSchema }).openapi("EndpointSecretOut");
 
 export const EndpointSecretRotateIn = z
   .object({
     key: secretSchema.nullish().openapi({ description: "The new secret; generated when omitted" }),
+    signatureScheme: signatureSchemeSchema,
     gracePeriodSeconds: z
       .number()
       .int()

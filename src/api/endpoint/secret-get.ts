@@ -11,11 +11,13 @@ const route = createRoute({
   operationId: "v1.endpoint.get-secret",
   tags: ["Endpoint"],
   summary: "Get Endpoint Secret",
-  description: "The current signing secret, used by the receiver to verify signatures.",
+  description:
+    "What the receiver verifies signatures with: the current `whsec_` secret (`v1`), or the `whpk_` " +
+    "public key of a current `v1a` Ed25519 key (its `whsk_` secret key is never answered).",
   security,
   request: { params: endpointParams },
   responses: {
-    200: jsonResponse(EndpointSecretOut, "The endpoint's current secret"),
+    200: jsonResponse(EndpointSecretOut, "The endpoint's current secret or public key"),
     401: errorResponses[401],
     404: errorResponses[404],
   },

@@ -14,7 +14,9 @@ const route = createRoute({
   summary: "Rotate Endpoint Secret",
   description:
     "Makes `key` (or a new secret) current. The previous secret keeps signing alongside it for " +
-    "`gracePeriodSeconds` (default 24 hours), so receivers can switch without rejecting deliveries.",
+    "`gracePeriodSeconds` (default 24 hours), so receivers can switch without rejecting deliveries. " +
+    "A generated key has the current key's scheme unless `signatureScheme` names one (`v1a`: Ed25519); " +
+    "during the overlap each key signs in its own scheme.",
   security,
   middleware: [idempotency()] as const,
   request: {
