@@ -19,7 +19,23 @@ export interface Config {
   logRetentionMs: number;
   /** The relays' published addresses (EGRESS_IPS), served at GET /api/v1/egress-ips. */
   egress: EgressIps;
+  /** Which deliveries go through the egress relays, and how (EGRESS_RELAY_*). */
+  relay: RelayConfig;
 }
+
+/** off: none; all: every delivery; opt-in: deliveries to endpoints with egressRelay set. */
+export type RelayMode = "off" | "all" | "opt-in";
+
+export interface RelayConfig {
+  mode: RelayMode;
+  /** Base URLs of the relays, in failover order (EGRESS_RELAYS). */
+  relays: string[];
+  /** The HMAC secret shared with the relays (EGRESS_RELAY_SECRET), or null. */
+  secret: string | null;
+}
+
+/** EGRESS_RELAY_SECRET is a secret: set with `wrangler secret put`, so not in wrangler.toml's vars. */
+type RelayEnv = Env & { EGRESS_RELAY_SECRET?: string };
 
 /** Relay addresses per region and when the operator last changed them (null: never listed). */
 export interface EgressIps {
@@ -121,6 +137,39 @@ export function parseEgressIps(value: string | undefined): EgressIps {
   return { regions: parsed, updatedAt: new Date(time).toISOString() };
 }
 
+/** A relay base URL: https (http only with private destinations allowed, for local tests), no path. */
+function relayBase(value: string, allowHttp: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`EGRESS_RELAYS must be comma-separated https base URLs, got "${value}"`);
+  }
+  const schemeOk = url.protocol === "https:" || (allowHttp && url.protocol === "http:");
+  if (!schemeOk || url.username || url.password || url.search || url.hash) {
+    throw new Error(`EGRESS_RELAYS must be comma-separated https base URLs, got "${value}"`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/**
+ * EGRESS_RELAY_MODE, EGRESS_RELAYS and EGRESS_RELAY_SECRET. A mode other than off without
+ * relays or secret fails loudly: deliveries must not silently leave from Cloudflare's ranges.
+ */
+export function parseRelayConfig(env: RelayEnv, allowHttp: boolean): RelayConfig {
+  const raw = env.EGRESS_RELAY_MODE?.trim() || "off";
+  if (raw !== "off" && raw !== "all" && raw !== "opt-in") {
+    throw new Error(`EGRESS_RELAY_MODE must be off, all or opt-in, got "${raw}"`);
+  }
+  const list = env.EGRESS_RELAYS?.trim() ?? "";
+  const relays = list ? list.split(",").map((r) => relayBase(r.trim(), allowHttp)) : [];
+  const secret = env.EGRESS_RELAY_SECRET?.trim() || null;
+  if (raw !== "off" && (relays.length === 0 || !secret)) {
+    throw new Error(`EGRESS_RELAY_MODE=${raw} needs EGRESS_RELAYS and the EGRESS_RELAY_SECRET secret`);
+  }
+  return { mode: raw, relays, secret };
+}
+
 // ENDPOINT_FAILURE_DISABLE_AFTER_SECONDS, when set, overrides the hours: a window of seconds
 // is what tests and local trials of auto-disable need.
 function disableAfterMs(env: Env): number {
@@ -145,6 +194,7 @@ export function getConfig(env: Env): Config {
       outboxRecoveryMs: positiveInt(env.OUTBOX_RECOVERY_SECONDS, 60) * 1000,
       logRetentionMs: positiveInt(env.LOG_RETENTION_DAYS, 90) * 86_400_000,
       egress: parseEgressIps(env.EGRESS_IPS),
+      relay: parseRelayConfig(env, env.ALLOW_PRIVATE_DESTINATIONS === "true"),
     };
     cache.set(env, config);
   }

@@ -19,12 +19,14 @@ export interface EndpointRow {
   /** Encrypted JSON Record<string,string>, or null when there are no custom headers. */
   headers: string | null;
   failing_since: number | null;
+  /** Edgehook: 1 when the endpoint opts in to the egress relays (EGRESS_RELAY_MODE=opt-in). */
+  egress_relay: number;
   created_at: number;
   updated_at: number;
 }
 
 export const ENDPOINT_COLUMNS =
-  "app_id, id, uid, url, description, event_types, channels, throttle_rate, disabled, disabled_reason, metadata, secrets, headers, failing_since, created_at, updated_at";
+  "app_id, id, uid, url, description, event_types, channels, throttle_rate, disabled, disabled_reason, metadata, secrets, headers, failing_since, egress_relay, created_at, updated_at";
 
 /** An endpoint of the given application by id or uid; another application's id reads as null. */
 export function getEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow | null> {
@@ -59,7 +61,7 @@ export async function listEndpoints(
   return results;
 }
 
-/** The columns after (app_id, id) and before the timestamps, in column order: ?3..?14 of the insert. */
+/** The columns after (app_id, id) and before the timestamps, in column order: ?3..?15 of the insert. */
 const settingValues = (row: EndpointRow) => [
   row.uid,
   row.url,
@@ -73,13 +75,14 @@ const settingValues = (row: EndpointRow) => [
   row.secrets,
   row.headers,
   row.failing_since,
+  row.egress_relay,
 ];
 
 export function insertEndpoint(db: D1Database, row: EndpointRow): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS})
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
     )
     .bind(row.app_id, row.id, ...settingValues(row), row.created_at, row.updated_at);
 }
@@ -100,6 +103,7 @@ const SETTING_COLUMNS = [
   "disabled",
   "disabled_reason",
   "failing_since",
+  "egress_relay",
 ] as const satisfies readonly (keyof EndpointRow)[];
 
 export type EndpointSettings = Partial<Pick<EndpointRow, (typeof SETTING_COLUMNS)[number]>>;

@@ -13,6 +13,7 @@ import { deliverGroups, type EndpointGroup } from "./deliver";
 import { operationalResults } from "./operational";
 import { type DeliveryResult, deferredResult, endedResult } from "./outcome";
 import { MAX_CONNECTIONS } from "./pool";
+import { RELAY_MARGIN_MS } from "./relay";
 import { settle } from "./settle";
 
 /** Retry delay of a queue message whose log object could not be reached. */
@@ -72,7 +73,10 @@ function addToLog(logs: Map<string, LogBatch>, msg: Message<QueueJob>, job: Deli
 
 /** How long a claimed delivery stays leased: the batch's sends at 6 at a time, with margin. */
 function leaseMs(env: Env, jobs: number): number {
-  return (Math.ceil(jobs / MAX_CONNECTIONS) + 2) * getConfig(env).deliveryTimeoutMs;
+  const config = getConfig(env);
+  // A relayed send may take its relays' margin on top of the timeout (relay.ts).
+  const perSend = config.deliveryTimeoutMs + (config.relay.mode === "off" ? 0 : RELAY_MARGIN_MS);
+  return (Math.ceil(jobs / MAX_CONNECTIONS) + 2) * perSend;
 }
 
 async function processDeliveries(env: Env, logs: LogBatch[]): Promise<void> {

@@ -14,6 +14,7 @@ import { activeSecrets, decryptJson, endpointField, type SigningKeys } from "../
 import { checkDestinationUrl } from "../security/url-guard";
 import { type DeliveryResult, deferredResult, endAsFailed, endedResult, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
+import { sendViaRelays, usesRelay } from "./relay";
 import { type SendResult, sendWebhook } from "./send";
 import { webhookHeaders } from "./sign";
 
@@ -129,12 +130,16 @@ async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendR
     body: work.payload,
     custom: p.headers,
   });
-  const sent = await sendWebhook({
+  const config = getConfig(env);
+  const delivery = {
     url: p.group.endpoint.url,
     body: work.payload,
     headers,
-    timeoutMs: getConfig(env).deliveryTimeoutMs,
-  });
+    timeoutMs: config.deliveryTimeoutMs,
+  };
+  const sent = usesRelay(config.relay, p.group.endpoint)
+    ? await sendViaRelays(config.relay, delivery)
+    : await sendWebhook(delivery);
   return { sent, startedAt };
 }
 

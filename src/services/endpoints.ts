@@ -38,6 +38,8 @@ export interface EndpointInput {
   eventTypes?: string[] | null;
   channels?: string[] | null;
   metadata?: Record<string, string>;
+  /** Edgehook: deliveries go through the egress relays (EGRESS_RELAY_MODE=opt-in). */
+  egressRelay?: boolean;
 }
 
 export interface EndpointCreateInput extends EndpointInput {
@@ -102,6 +104,9 @@ async function checkEventTypes(db: D1Database, names: string[] | null | undefine
   const more = missing.length > MAX_NAMED ? ` and ${missing.length - MAX_NAMED} more` : "";
   throw invalid(["body", "eventTypes"], `Unknown event types: ${named}${more}`);
 }
+
+/** The egress_relay column a request writes; undefined (not named) leaves it as it is. */
+const egressRelayColumn = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0);
 
 const jsonList = (list: string[] | null | undefined) => (list?.length ? JSON.stringify(list) : null);
 
@@ -192,6 +197,7 @@ export async function createEndpoint({
         ? await encryptJson(env, endpointField(id, "headers"), input.headers)
         : null,
     failing_since: null,
+    egress_relay: input.egressRelay ? 1 : 0,
     created_at: now,
     updated_at: now,
   };
@@ -217,7 +223,8 @@ export async function updateEndpoint({
   checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
   await checkEventTypes(env.DB, input.eventTypes);
-  // Svix's disabled defaults to false: a PUT without it enables the endpoint.
+  // Svix's disabled defaults to false: a PUT without it enables the endpoint. egressRelay is
+  // Edgehook's: a Svix client's PUT does not know it, so leaving it out keeps it.
   const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
     ...disabledSettings(current, input.disabled ?? false),
     uid: input.uid ?? null,
@@ -227,6 +234,7 @@ export async function updateEndpoint({
     channels: jsonList(input.channels),
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
+    egress_relay: egressRelayColumn(input.egressRelay),
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return { endpoint, created: false };
@@ -252,6 +260,7 @@ export async function patchEndpoint({
     // 0 clears the limit, as for applications.
     throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
     metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
+    egress_relay: egressRelayColumn(input.egressRelay),
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return endpoint;

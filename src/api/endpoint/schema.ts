@@ -107,6 +107,15 @@ const endpointFields = {
   eventTypes: eventTypes.min(1).nullish(),
   channels: channels.min(1).nullish(),
   metadata: metadataIn.optional(),
+  egressRelay: z
+    .boolean()
+    .optional()
+    .openapi({
+      description:
+        "Edgehook extension: with the operator's EGRESS_RELAY_MODE=opt-in, this endpoint's deliveries " +
+        "leave through the egress relays' static addresses (GET /api/v1/egress-ips). Omitted on " +
+        "update: unchanged. Ignored in modes off (none relayed) and all (every delivery relayed).",
+    }),
 };
 
 export const EndpointIn = z
@@ -142,6 +151,9 @@ export const EndpointOut = z
     eventTypes: z.array(z.string()).nullable(),
     channels: z.array(z.string()).nullable(),
     metadata: metadataSchema,
+    egressRelay: z.boolean().openapi({
+      description: "Edgehook extension: the endpoint opts in to the egress relays (see EndpointIn)",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -191,6 +203,7 @@ export function toEndpointOut(row: EndpointRow): z.infer<typeof EndpointOut> {
     eventTypes: parseJson<string[] | null>(row.event_types, null),
     channels: parseJson<string[] | null>(row.channels, null),
     metadata: parseJson(row.metadata, {}),
+    egressRelay: row.egress_relay === 1,
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
