@@ -78,7 +78,8 @@ async function post(base: string, secret: string, d: Delivery, deadline: number)
     method: "POST",
     headers: Object.fromEntries(d.headers),
     body: d.body,
-    timeoutMs: d.timeoutMs,
+    // A later relay gets what is left of the budget, so that its answer still comes in time.
+    timeoutMs: Math.max(1_000, Math.min(d.timeoutMs, deadline - Date.now() - RELAY_MARGIN_MS)),
   });
   const id = crypto.randomUUID();
   const timestamp = String(Math.floor(Date.now() / 1000));
