@@ -159,6 +159,8 @@ export async function sendViaRelays(config: RelayConfig, d: Delivery): Promise<S
     if (Date.now() >= deadline) break;
     const result = await tryRelay(base, config.secret ?? "", d, deadline, started);
     if ("done" in result) return result.done;
+    // The operator's alert: a relay down or misconfigured (the reason names no target or payload).
+    console.warn("egress relay failed over", result.next);
     reasons.push(result.next);
   }
   const why = reasons.length ? reasons.join("; ") : "no time left";
