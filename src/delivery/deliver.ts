@@ -12,6 +12,7 @@ import type { AppThrottle } from "../log/protocol";
 import type { DeliveryJob } from "../queue/jobs";
 import { activeSecrets, decryptJson, endpointField, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
+import { deliveryFetch } from "./mtls";
 import { type DeliveryResult, deferredResult, endAsFailed, endedResult, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { type SendResult, sendWebhook } from "./send";
@@ -111,17 +112,19 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
   return prepared;
 }
 
+/** An attempt that failed before sending: recorded with `reason`, retried on the schedule. */
+const unsent = (reason: string): SendResult => ({
+  status: null,
+  body: reason,
+  durationMs: 0,
+  retryAfterSeconds: null,
+});
+
 async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendResult; startedAt: number }> {
   const startedAt = Date.now();
-  if (!p.secrets) {
-    const sent = {
-      status: null,
-      body: "cannot decrypt the endpoint's signing secret",
-      durationMs: 0,
-      retryAfterSeconds: null,
-    };
-    return { sent, startedAt };
-  }
+  if (!p.secrets) return { sent: unsent("cannot decrypt the endpoint's signing secret"), startedAt };
+  const via = deliveryFetch(env, p.group.endpoint.mtls_certificate);
+  if (!via.ok) return { sent: unsent(via.reason), startedAt };
   const headers = await webhookHeaders({
     secrets: p.secrets,
     msgId: work.job.msgId,
@@ -134,6 +137,7 @@ async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendR
     body: work.payload,
     headers,
     timeoutMs: getConfig(env).deliveryTimeoutMs,
+    fetch: via.fetch,
   });
   return { sent, startedAt };
 }

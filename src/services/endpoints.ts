@@ -38,6 +38,8 @@ export interface EndpointInput {
   eventTypes?: string[] | null;
   channels?: string[] | null;
   metadata?: Record<string, string>;
+  /** Edgehook: the mTLS certificate binding deliveries present; null clears, omitted keeps. */
+  mtlsCertificate?: string | null;
 }
 
 export interface EndpointCreateInput extends EndpointInput {
@@ -87,6 +89,15 @@ export async function requireEndpoint(db: D1Database, appId: string, idOrUid: st
 function checkUrl(env: Env, url: string): void {
   const result = checkDestinationUrl(url, getConfig(env));
   if (!result.ok) throw invalid(["body", "url"], `Invalid endpoint URL: ${result.reason}`);
+}
+
+/** An endpoint may name only a certificate binding the operator declared (MTLS_CERTIFICATES). */
+function checkMtlsCertificate(env: Env, name: string | null | undefined): void {
+  if (!name || getConfig(env).mtlsCertificates.includes(name)) return;
+  throw invalid(
+    ["body", "mtlsCertificate"],
+    `Unknown mTLS certificate "${name}": not declared by the operator`,
+  );
 }
 
 const MAX_NAMED = 10;
@@ -160,6 +171,7 @@ export async function createEndpoint({
 }): Promise<EndpointRow> {
   checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   if (input.headers) {
     validateHeaders(input.headers, ["body", "headers"]);
     checkHeaderCount(input.headers, ["body", "headers"]);
@@ -194,6 +206,7 @@ export async function createEndpoint({
     failing_since: null,
     created_at: now,
     updated_at: now,
+    mtls_certificate: input.mtlsCertificate ?? null,
   };
   await write(insertEndpoint(env.DB, endpoint), endpoint.uid);
   await onEndpointChanged(env, "endpoint.created", app, endpoint);
@@ -216,6 +229,7 @@ export async function updateEndpoint({
   }
   checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   await checkEventTypes(env.DB, input.eventTypes);
   // Svix's disabled defaults to false: a PUT without it enables the endpoint.
   const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
@@ -227,6 +241,8 @@ export async function updateEndpoint({
     channels: jsonList(input.channels),
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
+    // Not a Svix field: a Svix client's PUT omits it, and must not drop the certificate.
+    mtls_certificate: input.mtlsCertificate,
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return { endpoint, created: false };
@@ -241,6 +257,7 @@ export async function patchEndpoint({
 }: EndpointTarget & { input: EndpointPatchInput }): Promise<EndpointRow> {
   checkUidShape(input.uid, ["body", "uid"]);
   if (input.url !== undefined) checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   await checkEventTypes(env.DB, input.eventTypes);
   const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
     ...(input.disabled === undefined ? {} : disabledSettings(current, input.disabled)),
@@ -252,6 +269,7 @@ export async function patchEndpoint({
     // 0 clears the limit, as for applications.
     throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
     metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
+    mtls_certificate: input.mtlsCertificate,
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return endpoint;

@@ -89,6 +89,20 @@ export const headersSchema = z
   .record(z.string(), z.string())
   .openapi({ example: { "X-Example": "123", "X-Foobar": "Bar" } });
 
+/** Edgehook: an mTLS certificate binding the operator declared (src/delivery/mtls.ts). */
+const mtlsCertificateSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .nullish()
+  .openapi({
+    description:
+      "Edgehook extension: the name of an mTLS client certificate the operator declared " +
+      "(wrangler.toml [[mtls_certificates]] and MTLS_CERTIFICATES); deliveries then present it in the " +
+      "TLS handshake. An undeclared name is refused (422). null removes it; omitted (PUT, PATCH) keeps it.",
+    example: "MTLS_ACME",
+  });
+
 const endpointFields = {
   url: z
     .string()
@@ -107,6 +121,7 @@ const endpointFields = {
   eventTypes: eventTypes.min(1).nullish(),
   channels: channels.min(1).nullish(),
   metadata: metadataIn.optional(),
+  mtlsCertificate: mtlsCertificateSchema,
 };
 
 export const EndpointIn = z
@@ -142,6 +157,9 @@ export const EndpointOut = z
     eventTypes: z.array(z.string()).nullable(),
     channels: z.array(z.string()).nullable(),
     metadata: metadataSchema,
+    mtlsCertificate: z.string().nullable().openapi({
+      description: "Edgehook extension: the mTLS client certificate deliveries present, or null",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -191,6 +209,7 @@ export function toEndpointOut(row: EndpointRow): z.infer<typeof EndpointOut> {
     eventTypes: parseJson<string[] | null>(row.event_types, null),
     channels: parseJson<string[] | null>(row.channels, null),
     metadata: parseJson(row.metadata, {}),
+    mtlsCertificate: row.mtls_certificate,
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
