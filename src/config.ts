@@ -21,6 +21,8 @@ export interface Config {
   egress: EgressIps;
   /** Which deliveries go through the egress relays, and how (EGRESS_RELAY_*). */
   relay: RelayConfig;
+  /** mTLS certificate bindings endpoints may name (MTLS_CERTIFICATES; src/delivery/mtls.ts). */
+  mtlsCertificates: string[];
 }
 
 /** off: none; all: every delivery; opt-in: deliveries to endpoints with egressRelay set. */
@@ -71,6 +73,23 @@ export function parsePorts(value: string | undefined): number[] {
     throw new Error(`ALLOWED_DESTINATION_PORTS must be comma-separated ports (1-65535), got "${value}"`);
   }
   return ports;
+}
+
+const BINDING_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * MTLS_CERTIFICATES: comma-separated names of wrangler.toml's [[mtls_certificates]] bindings.
+ * The worker cannot list its bindings by type, so this is the set endpoints may name; a typo
+ * fails loudly rather than letting an endpoint name a variable that is not a certificate.
+ */
+export function parseMtlsCertificates(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  const names = value.split(",").map((s) => s.trim());
+  const bad = names.find((n) => !BINDING_NAME.test(n));
+  if (bad !== undefined) {
+    throw new Error(`MTLS_CERTIFICATES must be comma-separated binding names, got "${value}"`);
+  }
+  return [...new Set(names)];
 }
 
 const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -195,6 +214,7 @@ export function getConfig(env: Env): Config {
       logRetentionMs: positiveInt(env.LOG_RETENTION_DAYS, 90) * 86_400_000,
       egress: parseEgressIps(env.EGRESS_IPS),
       relay: parseRelayConfig(env, env.ALLOW_PRIVATE_DESTINATIONS === "true"),
+      mtlsCertificates: parseMtlsCertificates(env.MTLS_CERTIFICATES),
     };
     cache.set(env, config);
   }

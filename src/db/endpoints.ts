@@ -23,10 +23,12 @@ export interface EndpointRow {
   egress_relay: number;
   created_at: number;
   updated_at: number;
+  /** The mTLS certificate binding its deliveries present (src/delivery/mtls.ts), or null. */
+  mtls_certificate: string | null;
 }
 
 export const ENDPOINT_COLUMNS =
-  "app_id, id, uid, url, description, event_types, channels, throttle_rate, disabled, disabled_reason, metadata, secrets, headers, failing_since, egress_relay, created_at, updated_at";
+  "app_id, id, uid, url, description, event_types, channels, throttle_rate, disabled, disabled_reason, metadata, secrets, headers, failing_since, egress_relay, created_at, updated_at, mtls_certificate";
 
 /** An endpoint of the given application by id or uid; another application's id reads as null. */
 export function getEndpoint(db: D1Database, appId: string, idOrUid: string): Promise<EndpointRow | null> {
@@ -82,9 +84,9 @@ export function insertEndpoint(db: D1Database, row: EndpointRow): D1PreparedStat
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS})
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`,
     )
-    .bind(row.app_id, row.id, ...settingValues(row), row.created_at, row.updated_at);
+    .bind(row.app_id, row.id, ...settingValues(row), row.created_at, row.updated_at, row.mtls_certificate);
 }
 
 /**
@@ -104,6 +106,7 @@ const SETTING_COLUMNS = [
   "disabled_reason",
   "failing_since",
   "egress_relay",
+  "mtls_certificate",
 ] as const satisfies readonly (keyof EndpointRow)[];
 
 export type EndpointSettings = Partial<Pick<EndpointRow, (typeof SETTING_COLUMNS)[number]>>;

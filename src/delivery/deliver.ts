@@ -12,6 +12,7 @@ import type { AppThrottle } from "../log/protocol";
 import type { DeliveryJob } from "../queue/jobs";
 import { activeSecrets, decryptJson, endpointField, type SigningKeys } from "../security/secrets";
 import { checkDestinationUrl } from "../security/url-guard";
+import { deliveryFetch } from "./mtls";
 import { type DeliveryResult, deferredResult, endAsFailed, endedResult, sentResult } from "./outcome";
 import { MAX_CONNECTIONS, mapPool } from "./pool";
 import { sendViaRelays, usesRelay } from "./relay";
@@ -112,17 +113,19 @@ async function prepare(env: Env, group: EndpointGroup, now: number): Promise<Pre
   return prepared;
 }
 
+/** An attempt that failed before sending: recorded with `reason`, retried on the schedule. */
+const unsent = (reason: string): SendResult => ({
+  status: null,
+  body: reason,
+  durationMs: 0,
+  retryAfterSeconds: null,
+});
+
 async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendResult; startedAt: number }> {
   const startedAt = Date.now();
-  if (!p.secrets) {
-    const sent = {
-      status: null,
-      body: "cannot decrypt the endpoint's signing secret",
-      durationMs: 0,
-      retryAfterSeconds: null,
-    };
-    return { sent, startedAt };
-  }
+  if (!p.secrets) return { sent: unsent("cannot decrypt the endpoint's signing secret"), startedAt };
+  const via = deliveryFetch(env, p.group.endpoint.mtls_certificate);
+  if (!via.ok) return { sent: unsent(via.reason), startedAt };
   const headers = await webhookHeaders({
     secrets: p.secrets,
     msgId: work.job.msgId,
@@ -137,9 +140,11 @@ async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendR
     headers,
     timeoutMs: config.deliveryTimeoutMs,
   };
-  const sent = usesRelay(config.relay, p.group.endpoint)
+  // An mTLS endpoint goes out through its certificate binding: a relay could not present it.
+  const relayed = usesRelay(config.relay, p.group.endpoint) && !p.group.endpoint.mtls_certificate;
+  const sent = relayed
     ? await sendViaRelays(config.relay, delivery)
-    : await sendWebhook(delivery);
+    : await sendWebhook({ ...delivery, fetch: via.fetch });
   return { sent, startedAt };
 }
 

@@ -1,3 +1,4 @@
+import type { DeliveryFetch } from "./mtls";
 import { parseRetryAfter } from "./retry";
 
 // One HTTP attempt. Never throws: the consumer branches on the returned value.
@@ -37,10 +38,13 @@ export async function sendWebhook(opts: {
   body: string;
   headers: Headers;
   timeoutMs: number;
+  /** An mTLS certificate binding's fetch (src/delivery/mtls.ts); the global fetch by default. */
+  fetch?: DeliveryFetch;
 }): Promise<SendResult> {
   const started = Date.now();
+  const send = opts.fetch ?? fetch;
   try {
-    const res = await fetch(opts.url, {
+    const res = await send(opts.url, {
       method: "POST",
       headers: opts.headers,
       body: opts.body,

@@ -40,6 +40,8 @@ export interface EndpointInput {
   metadata?: Record<string, string>;
   /** Edgehook: deliveries go through the egress relays (EGRESS_RELAY_MODE=opt-in). */
   egressRelay?: boolean;
+  /** Edgehook: the mTLS certificate binding deliveries present; null clears, omitted keeps. */
+  mtlsCertificate?: string | null;
 }
 
 export interface EndpointCreateInput extends EndpointInput {
@@ -89,6 +91,15 @@ export async function requireEndpoint(db: D1Database, appId: string, idOrUid: st
 function checkUrl(env: Env, url: string): void {
   const result = checkDestinationUrl(url, getConfig(env));
   if (!result.ok) throw invalid(["body", "url"], `Invalid endpoint URL: ${result.reason}`);
+}
+
+/** An endpoint may name only a certificate binding the operator declared (MTLS_CERTIFICATES). */
+function checkMtlsCertificate(env: Env, name: string | null | undefined): void {
+  if (!name || getConfig(env).mtlsCertificates.includes(name)) return;
+  throw invalid(
+    ["body", "mtlsCertificate"],
+    `Unknown mTLS certificate "${name}": not declared by the operator`,
+  );
 }
 
 const MAX_NAMED = 10;
@@ -165,6 +176,7 @@ export async function createEndpoint({
 }): Promise<EndpointRow> {
   checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   if (input.headers) {
     validateHeaders(input.headers, ["body", "headers"]);
     checkHeaderCount(input.headers, ["body", "headers"]);
@@ -200,6 +212,7 @@ export async function createEndpoint({
     egress_relay: input.egressRelay ? 1 : 0,
     created_at: now,
     updated_at: now,
+    mtls_certificate: input.mtlsCertificate ?? null,
   };
   await write(insertEndpoint(env.DB, endpoint), endpoint.uid);
   await onEndpointChanged(env, "endpoint.created", app, endpoint);
@@ -222,6 +235,7 @@ export async function updateEndpoint({
   }
   checkUidShape(input.uid, ["body", "uid"]);
   checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   await checkEventTypes(env.DB, input.eventTypes);
   // Svix's disabled defaults to false: a PUT without it enables the endpoint. egressRelay is
   // Edgehook's: a Svix client's PUT does not know it, so leaving it out keeps it.
@@ -235,6 +249,8 @@ export async function updateEndpoint({
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
     egress_relay: egressRelayColumn(input.egressRelay),
+    // Not a Svix field: a Svix client's PUT omits it, and must not drop the certificate.
+    mtls_certificate: input.mtlsCertificate,
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return { endpoint, created: false };
@@ -249,6 +265,7 @@ export async function patchEndpoint({
 }: EndpointTarget & { input: EndpointPatchInput }): Promise<EndpointRow> {
   checkUidShape(input.uid, ["body", "uid"]);
   if (input.url !== undefined) checkUrl(env, input.url);
+  checkMtlsCertificate(env, input.mtlsCertificate);
   await checkEventTypes(env.DB, input.eventTypes);
   const endpoint = await saveSettings({ env, app, idOrUid }, (current) => ({
     ...(input.disabled === undefined ? {} : disabledSettings(current, input.disabled)),
@@ -261,6 +278,7 @@ export async function patchEndpoint({
     throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
     metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
     egress_relay: egressRelayColumn(input.egressRelay),
+    mtls_certificate: input.mtlsCertificate,
   }));
   await onEndpointChanged(env, "endpoint.updated", app, endpoint);
   return endpoint;

@@ -120,10 +120,12 @@ let launches = 0;
  * workerd too. stop() leaves the state folder in place. `vars` change the state's vars for
  * this launch only (null leaves one out), as a redeploy with other secrets would.
  * `/__scheduled?cron=...` runs the scheduled handler (wrangler's --test-scheduled).
+ * `configs` replaces wrangler.toml with these config files (the gateway's first, then workers
+ * it binds to), run together by one wrangler dev.
  */
 export async function launchGateway(
   state: GatewayState,
-  opts: { port?: number; vars?: Record<string, string | null> } = {},
+  opts: { port?: number; vars?: Record<string, string | null>; configs?: string[] } = {},
 ): Promise<Gateway> {
   const port = opts.port ?? (await freePort());
   const inspector = await freePort();
@@ -141,6 +143,7 @@ export async function launchGateway(
     WRANGLER,
     [
       "dev",
+      ...(opts.configs ?? []).flatMap((c) => ["-c", c]),
       "--ip",
       "127.0.0.1",
       "--port",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getConfig, parsePorts } from "../../src/config";
+import { getConfig, parseMtlsCertificates, parsePorts } from "../../src/config";
 
 const env = (vars: Record<string, string>) => vars as unknown as Env;
 
@@ -22,5 +22,20 @@ describe("DEAD_LETTER_QUEUE", () => {
   it("names the dead-letter queue, by default edgehook-deliveries-dlq", () => {
     expect(getConfig(env({})).deadLetterQueue).toBe("edgehook-deliveries-dlq");
     expect(getConfig(env({ DEAD_LETTER_QUEUE: "staging-dlq" })).deadLetterQueue).toBe("staging-dlq");
+  });
+});
+
+describe("MTLS_CERTIFICATES", () => {
+  it("lists declared binding names, none by default", () => {
+    expect(parseMtlsCertificates(undefined)).toEqual([]);
+    expect(parseMtlsCertificates(" ")).toEqual([]);
+    expect(parseMtlsCertificates("MTLS_ACME, mtls_b,MTLS_ACME")).toEqual(["MTLS_ACME", "mtls_b"]);
+    expect(getConfig(env({ MTLS_CERTIFICATES: "MTLS_ACME" })).mtlsCertificates).toEqual(["MTLS_ACME"]);
+  });
+
+  it("fails loudly on anything that is not a binding name", () => {
+    for (const value of ["MTLS_ACME,", "1CERT", "a-b", "A B", "x".repeat(65)]) {
+      expect(() => parseMtlsCertificates(value), value).toThrow(/MTLS_CERTIFICATES/);
+    }
   });
 });

@@ -89,6 +89,20 @@ export const headersSchema = z
   .record(z.string(), z.string())
   .openapi({ example: { "X-Example": "123", "X-Foobar": "Bar" } });
 
+/** Edgehook: an mTLS certificate binding the operator declared (src/delivery/mtls.ts). */
+const mtlsCertificateSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .nullish()
+  .openapi({
+    description:
+      "Edgehook extension: the name of an mTLS client certificate the operator declared " +
+      "(wrangler.toml [[mtls_certificates]] and MTLS_CERTIFICATES); deliveries then present it in the " +
+      "TLS handshake. An undeclared name is refused (422). null removes it; omitted (PUT, PATCH) keeps it.",
+    example: "MTLS_ACME",
+  });
+
 const endpointFields = {
   url: z
     .string()
@@ -116,6 +130,7 @@ const endpointFields = {
         "leave through the egress relays' static addresses (GET /api/v1/egress-ips). Omitted on " +
         "update: unchanged. Ignored in modes off (none relayed) and all (every delivery relayed).",
     }),
+  mtlsCertificate: mtlsCertificateSchema,
 };
 
 export const EndpointIn = z
@@ -153,6 +168,9 @@ export const EndpointOut = z
     metadata: metadataSchema,
     egressRelay: z.boolean().openapi({
       description: "Edgehook extension: the endpoint opts in to the egress relays (see EndpointIn)",
+    }),
+    mtlsCertificate: z.string().nullable().openapi({
+      description: "Edgehook extension: the mTLS client certificate deliveries present, or null",
     }),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -204,6 +222,7 @@ export function toEndpointOut(row: EndpointRow): z.infer<typeof EndpointOut> {
     channels: parseJson<string[] | null>(row.channels, null),
     metadata: parseJson(row.metadata, {}),
     egressRelay: row.egress_relay === 1,
+    mtlsCertificate: row.mtls_certificate,
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
