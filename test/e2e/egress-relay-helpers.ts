@@ -41,7 +41,7 @@ export async function startRelay(env: Record<string, string>): Promise<RelayProc
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${env.RELAY_TLS_CERT_FILE ? "https" : "http"}://127.0.0.1:${port}`,
     lines,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -58,10 +58,15 @@ export interface TestCa {
   /** The server's key and certificate (PEM), for `names` (subjectAltName DNS entries). */
   key: Buffer;
   cert: Buffer;
+  keyFile: string;
+  certFile: string;
   remove(): void;
 }
 
-/** A fresh CA and a server certificate it signs for `names`, made with the openssl command. */
+/**
+ * A fresh CA and a server certificate it signs for `names` and the address 127.0.0.1, made
+ * with the openssl command.
+ */
 export function makeTestCa(names: string[]): TestCa {
   const dir = mkdtempSync(join(tmpdir(), "edgehook-relay-ca-"));
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
@@ -80,7 +85,10 @@ export function makeTestCa(names: string[]): TestCa {
     "-out",
     "ca.pem",
   );
-  writeFileSync(join(dir, "ext.cnf"), `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\n`);
+  writeFileSync(
+    join(dir, "ext.cnf"),
+    `subjectAltName=${[...names.map((n) => `DNS:${n}`), "IP:127.0.0.1"].join(",")}\n`,
+  );
   const cn = `/CN=${names[0] ?? "localhost"}`;
   openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", cn, "-keyout", "srv.key", "-out", "srv.csr");
   openssl(
@@ -104,6 +112,8 @@ export function makeTestCa(names: string[]): TestCa {
     caFile: join(dir, "ca.pem"),
     key: readFileSync(join(dir, "srv.key")),
     cert: readFileSync(join(dir, "srv.pem")),
+    keyFile: join(dir, "srv.key"),
+    certFile: join(dir, "srv.pem"),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

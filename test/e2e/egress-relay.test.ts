@@ -26,7 +26,7 @@ let ca: TestCa;
 let receiver: Receiver & { port: number };
 /** Private destinations allowed (the receiver is on 127.0.0.1). */
 let relay: RelayProcess;
-/** Private destinations not allowed, as in production. */
+/** Private destinations not allowed, as in production, and https on the test CA. */
 let strictRelay: RelayProcess;
 
 const paths = (path: string) => receiver.requests.filter((q) => q.path === path);
@@ -47,7 +47,12 @@ beforeAll(async () => {
     NODE_EXTRA_CA_CERTS: ca.caFile,
   };
   relay = await startRelay({ ...common, RELAY_ALLOW_PRIVATE_DESTINATIONS: "true" });
-  strictRelay = await startRelay({ ...common, RELAY_ALLOW_PRIVATE_DESTINATIONS: "false" });
+  strictRelay = await startRelay({
+    ...common,
+    RELAY_ALLOW_PRIVATE_DESTINATIONS: "false",
+    RELAY_TLS_CERT_FILE: ca.certFile,
+    RELAY_TLS_KEY_FILE: ca.keyFile,
+  });
 });
 afterAll(async () => {
   await relay?.stop();
@@ -56,12 +61,13 @@ afterAll(async () => {
   ca?.remove();
 });
 
-/** A gateway in EGRESS_RELAY_MODE=all over `relays`. */
-async function relayedGateway(relays: string[], secret = RELAY_SECRET) {
+/** A gateway in EGRESS_RELAY_MODE=all over `relays`, with `vars` added. */
+async function relayedGateway(relays: string[], secret = RELAY_SECRET, vars: Record<string, string> = {}) {
   const gateway = await startGateway({
     EGRESS_RELAY_MODE: "all",
     EGRESS_RELAYS: relays.join(","),
     EGRESS_RELAY_SECRET: secret,
+    ...vars,
   });
   return { gateway, svix: new Svix(gateway.token, { serverUrl: gateway.url }) };
 }
@@ -169,11 +175,20 @@ describe("a relay that does not allow private destinations", () => {
   let gateway: Gateway;
   let svix: Svix;
 
-  // The gateway keeps ALLOW_PRIVATE_DESTINATIONS=true (harness default) for its plain-http relay
-  // on 127.0.0.1; receiver.example.com passes its guard without that too (a public-looking name:
-  // the worker has no DNS), so the check after resolution, in the relay, is the one that counts.
+  // The gateway does not allow private destinations either, so its relay is https (workerd
+  // trusts the test CA through NODE_EXTRA_CA_CERTS, read when it starts). receiver.example.com
+  // passes the worker's guard, a public-looking name (the worker has no DNS): the check after
+  // resolution, in the relay, is the one that refuses it.
   beforeAll(async () => {
-    ({ gateway, svix } = await relayedGateway([strictRelay.url]));
+    process.env.NODE_EXTRA_CA_CERTS = ca.caFile;
+    try {
+      ({ gateway, svix } = await relayedGateway([strictRelay.url], RELAY_SECRET, {
+        ALLOW_PRIVATE_DESTINATIONS: "false",
+        ALLOWED_DESTINATION_PORTS: String(receiver.port),
+      }));
+    } finally {
+      delete process.env.NODE_EXTRA_CA_CERTS;
+    }
   });
   afterAll(async () => {
     await gateway?.stop();
