@@ -25,7 +25,7 @@ export interface Config {
   mtlsCertificates: string[];
 }
 
-/** off: none; all: every delivery; opt-in: deliveries to endpoints with egressRelay set. */
+/** off: none; all: every delivery; opt-in: deliveries to endpoints whose own or application's egressRelay is set. */
 export type RelayMode = "off" | "all" | "opt-in";
 
 export interface RelayConfig {

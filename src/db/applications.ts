@@ -4,13 +4,14 @@ export interface ApplicationRow {
   name: string;
   throttle_rate: number | null;
   metadata: string;
+  egress_relay: number;
   created_at: number;
   updated_at: number;
 }
 
 import { afterCursor } from "./cursor";
 
-const COLUMNS = "id, uid, name, throttle_rate, metadata, created_at, updated_at";
+const COLUMNS = "id, uid, name, throttle_rate, metadata, egress_relay, created_at, updated_at";
 
 /** Looks an application up by id or by uid (Svix accepts either wherever an app id goes). */
 export function getApplication(db: D1Database, idOrUid: string): Promise<ApplicationRow | null> {
@@ -41,15 +42,24 @@ export async function listApplications(
 
 export function insertApplication(db: D1Database, row: ApplicationRow): D1PreparedStatement {
   return db
-    .prepare(`INSERT INTO applications (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`)
-    .bind(row.id, row.uid, row.name, row.throttle_rate, row.metadata, row.created_at, row.updated_at);
+    .prepare(`INSERT INTO applications (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`)
+    .bind(
+      row.id,
+      row.uid,
+      row.name,
+      row.throttle_rate,
+      row.metadata,
+      row.egress_relay,
+      row.created_at,
+      row.updated_at,
+    );
 }
 
 /** The columns PUT and PATCH may change. */
 export type ApplicationSettings = Partial<
-  Pick<ApplicationRow, "uid" | "name" | "throttle_rate" | "metadata">
+  Pick<ApplicationRow, "uid" | "name" | "throttle_rate" | "metadata" | "egress_relay">
 >;
-const SETTING_COLUMNS = ["uid", "name", "throttle_rate", "metadata"] as const;
+const SETTING_COLUMNS = ["uid", "name", "throttle_rate", "metadata", "egress_relay"] as const;
 
 /**
  * Writes only the settings given (undefined leaves a column as it is, so two PATCHes of different

@@ -141,7 +141,8 @@ async function attempt(env: Env, p: Prepared, work: Work): Promise<{ sent: SendR
     timeoutMs: config.deliveryTimeoutMs,
   };
   // An mTLS endpoint goes out through its certificate binding: a relay could not present it.
-  const relayed = usesRelay(config.relay, p.group.endpoint) && !p.group.endpoint.mtls_certificate;
+  const relayed =
+    usesRelay(config.relay, p.group.endpoint, p.group.app) && !p.group.endpoint.mtls_certificate;
   const sent = relayed
     ? await sendViaRelays(config.relay, delivery)
     : await sendWebhook({ ...delivery, fetch: via.fetch });

@@ -1,5 +1,6 @@
 import type { RelayConfig } from "../config";
 import type { EndpointRow } from "../db/endpoints";
+import type { AppThrottle } from "../log/protocol";
 import { base64Encode } from "../security/secrets";
 import { parseRetryAfter } from "./retry";
 import { MAX_RESPONSE_CHARS, type SendResult } from "./send";
@@ -26,10 +27,14 @@ const FINAL_CODES = new Set([
   "timeout",
 ]);
 
-/** Whether this endpoint's deliveries go through the relays. */
-export function usesRelay(config: RelayConfig, endpoint: EndpointRow): boolean {
+/** Whether this endpoint's deliveries go through the relays: in opt-in mode, the endpoint's or its application's. */
+export function usesRelay(
+  config: RelayConfig,
+  endpoint: EndpointRow,
+  app: Pick<AppThrottle, "egress_relay">,
+): boolean {
   if (config.mode === "all") return true;
-  return config.mode === "opt-in" && endpoint.egress_relay === 1;
+  return config.mode === "opt-in" && (endpoint.egress_relay === 1 || app.egress_relay === 1);
 }
 
 const encoder = new TextEncoder();

@@ -219,7 +219,12 @@ export class AppLog extends DurableObject<Env> {
     const config = await this.configs.get(ident.appId);
     const now = Date.now();
     const app = config.app
-      ? { id: config.app.id, uid: config.app.uid, throttle_rate: config.app.throttle_rate }
+      ? {
+          id: config.app.id,
+          uid: config.app.uid,
+          throttle_rate: config.app.throttle_rate,
+          egress_relay: config.app.egress_relay,
+        }
       : null;
     const messages = this.messages.getMany(
       refs.map((r) => r.m),

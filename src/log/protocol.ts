@@ -29,6 +29,8 @@ export interface AppThrottle {
   id: string;
   uid: string | null;
   throttle_rate: number | null;
+  /** The application's egressRelay opt-in (1: its endpoints' deliveries may go through the relays). */
+  egress_relay: number;
 }
 
 export type ClaimVerdict =

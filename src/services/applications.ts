@@ -20,7 +20,11 @@ export interface ApplicationInput {
   uid?: string | null;
   throttleRate?: number | null;
   metadata?: Record<string, string>;
+  egressRelay?: boolean;
 }
+
+/** The egress_relay column a request writes; undefined (not named) leaves it as it is. */
+const egressRelayColumn = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0);
 
 /** A page of applications (Svix pagination). */
 export const listApplicationPage = (db: D1Database, page: PageRequest) => listApplications(db, page);
@@ -66,6 +70,7 @@ export async function createApplication({
     name: input.name,
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
+    egress_relay: input.egressRelay ? 1 : 0,
     created_at: now,
     updated_at: now,
   };
@@ -109,11 +114,13 @@ export async function replaceApplication({
     return createApplication({ env, input: { ...input, uid: input.uid ?? idOrUid }, getIfExists: false });
   }
   checkUidShape(input.uid, ["body", "uid"]);
+  // egressRelay is Edgehook's: a Svix client's PUT does not know it, so leaving it out keeps it.
   const app = await saved(env, existing, {
     uid: input.uid ?? null,
     name: input.name,
     throttle_rate: input.throttleRate ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
+    egress_relay: egressRelayColumn(input.egressRelay),
   });
   return { app, created: false };
 }
@@ -153,6 +160,7 @@ export async function patchApplication({
     name: input.name,
     throttle_rate: input.throttleRate === undefined ? undefined : input.throttleRate || null,
     metadata: input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
+    egress_relay: egressRelayColumn(input.egressRelay),
   });
 }
 

@@ -192,6 +192,33 @@ describe("egress relay deliveries", () => {
     expect(byEndpoint[optedIn.id]).toBe("via relay");
   });
 
+  it("in opt-in mode relay every endpoint of an application that opts in", async () => {
+    const app = await createApp({ name: "Relayed app", egressRelay: true });
+    await createEndpoint(app.id, { url: "https://one.example.com/hook" });
+    await createEndpoint(app.id, { url: "https://two.example.com/hook", egressRelay: false });
+    const d = await deliver(app.id, relayEnv("opt-in"), (req) =>
+      req.url.startsWith(RELAY_A) ? relayed(200, "via relay") : new Response("direct"),
+    );
+    expect(d.requests.map((r) => r.url)).toEqual([`${RELAY_A}/v1/deliver`, `${RELAY_A}/v1/deliver`]);
+    expect(d.requests.map((r) => r.headers.get("x-relay-target")).sort()).toEqual([
+      "https://one.example.com/hook",
+      "https://two.example.com/hook",
+    ]);
+    expect(d.attempts.map((a) => a.response)).toEqual(["via relay", "via relay"]);
+  });
+
+  it("relay an application's endpoints once it opts in by PATCH", async () => {
+    const app = await createApp();
+    await createEndpoint(app.id);
+    const patched = await api("PATCH", `/api/v1/app/${app.id}`, { egressRelay: true });
+    expect(patched.status).toBe(200);
+    const d = await deliver(app.id, relayEnv("opt-in"), (req) =>
+      req.url.startsWith(RELAY_A) ? relayed(200, "via relay") : new Response("direct"),
+    );
+    expect(d.requests.map((r) => r.url)).toEqual([`${RELAY_A}/v1/deliver`]);
+    expect(d.attempts[0]).toMatchObject({ response_status_code: 200, response: "via relay" });
+  });
+
   it("leave deliveries direct when the mode is off", async () => {
     const app = await createApp();
     await createEndpoint(app.id, { egressRelay: true });
@@ -225,5 +252,32 @@ describe("the egressRelay endpoint setting", () => {
     const res = await api("PATCH", base, { egressRelay: "yes" });
     expect(res.status).toBe(422);
     expect((await json<{ egressRelay: boolean }>(await api("GET", base))).egressRelay).toBe(false);
+  });
+});
+
+describe("the egressRelay application setting", () => {
+  const egressOf = async (res: Response) => (await json<{ egressRelay: boolean }>(res)).egressRelay;
+
+  it("is answered, patched, and kept by a PUT that does not name it", async () => {
+    const app = await createApp({ name: "Relayed app", egressRelay: true });
+    const base = `/api/v1/app/${app.id}`;
+    expect(await egressOf(await api("GET", base))).toBe(true);
+    const put = await api("PUT", base, { name: "Renamed by a svix client" });
+    expect(put.status).toBe(200);
+    expect(await egressOf(put)).toBe(true);
+    expect(await egressOf(await api("PATCH", base, { egressRelay: false }))).toBe(false);
+    expect(await egressOf(await api("PUT", base, { name: "Again", egressRelay: true }))).toBe(true);
+    expect(await egressOf(await api("PATCH", base, { name: "Patched" }))).toBe(true);
+    const plain = await createApp();
+    expect(await egressOf(await api("GET", `/api/v1/app/${plain.id}`))).toBe(false);
+  });
+
+  it("refuses a non-boolean with a 422 and changes nothing", async () => {
+    const app = await createApp();
+    const base = `/api/v1/app/${app.id}`;
+    const res = await api("PATCH", base, { egressRelay: "yes" });
+    expect(res.status).toBe(422);
+    expect(await egressOf(await api("GET", base))).toBe(false);
+    expect((await api("POST", "/api/v1/app", { name: "Bad", egressRelay: 1 })).status).toBe(422);
   });
 });

@@ -39,6 +39,18 @@ export const appNameSchema = z.string().min(1).max(APP_NAME_MAX);
 /** throttleRate is a uint16; 0 clears it where a patch allows that. */
 export const throttleRateSchema = (min: 0 | 1) => z.number().int().min(min).max(THROTTLE_RATE_MAX);
 
+/** Edgehook's opt-in to the egress relays for all of an application's endpoints. */
+const egressRelayIn = z
+  .boolean()
+  .optional()
+  .openapi({
+    description:
+      "Edgehook extension: with the operator's EGRESS_RELAY_MODE=opt-in, the deliveries of all this " +
+      "application's endpoints leave through the egress relays' static addresses (GET " +
+      "/api/v1/egress-ips), as do those of endpoints that opt in themselves. Omitted on update: " +
+      "unchanged. Ignored in modes off (none relayed) and all (every delivery relayed).",
+  });
+
 export const appIdParam = z.object({
   app_id: pathIdSchema.openapi({
     param: { name: "app_id", in: "path" },
@@ -55,6 +67,7 @@ export const ApplicationIn = z
       .nullish()
       .openapi({ description: "Maximum messages per second to send to this application's endpoints" }),
     metadata: metadataIn.optional(),
+    egressRelay: egressRelayIn,
   })
   .openapi("ApplicationIn");
 
@@ -64,6 +77,7 @@ export const ApplicationPatch = z
     uid: uidSchema.nullish(),
     throttleRate: throttleRateSchema(0).nullish(),
     metadata: metadataIn.optional(),
+    egressRelay: egressRelayIn,
   })
   .openapi("ApplicationPatch");
 
@@ -74,6 +88,9 @@ export const ApplicationOut = z
     name: z.string(),
     throttleRate: z.number().int().nullable(),
     metadata: metadataSchema,
+    egressRelay: z.boolean().openapi({
+      description: "Edgehook extension: the application opts in to the egress relays (see ApplicationIn)",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -88,6 +105,7 @@ export function toApplicationOut(row: ApplicationRow): z.infer<typeof Applicatio
     name: row.name,
     throttleRate: row.throttle_rate,
     metadata: parseJson(row.metadata, {}),
+    egressRelay: row.egress_relay === 1,
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
