@@ -2,11 +2,9 @@
 // process, a test CA made with the openssl command, and an https receiver on a certificate of it.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, type ReceivedRequest, type Receiver, type Responder } from "./harness";
+import { freePort } from "./harness";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -115,51 +113,5 @@ export function makeTestCa(names: string[]): TestCa {
     keyFile: join(dir, "srv.key"),
     certFile: join(dir, "srv.pem"),
     remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-/** An https receiver on 127.0.0.1 that records every request and answers via `respond`. */
-export async function startTlsReceiver(
-  tls: { key: Buffer; cert: Buffer },
-  respond: Responder,
-): Promise<Receiver & { port: number }> {
-  const requests: ReceivedRequest[] = [];
-  const server: Server = createServer(tls, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      const received: ReceivedRequest = {
-        method: req.method ?? "",
-        path: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-        receivedAt: Date.now(),
-      };
-      const answer = await respond(received, requests.push(received) - 1);
-      res.writeHead(answer.status, answer.headers ?? { "content-type": "text/plain" });
-      res.end(answer.body ?? "ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    port,
-    requests,
-    async waitFor(predicate, timeoutMs = 30_000, gateway) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(requests)) {
-        if (Date.now() > deadline) {
-          const log = gateway ? `\ngateway log (tail):\n${gateway.log().slice(-6000)}` : "";
-          throw new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length})${log}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
   };
 }

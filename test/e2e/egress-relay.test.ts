@@ -1,14 +1,8 @@
 import { Webhook } from "standardwebhooks";
 import { Svix } from "svix";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  makeTestCa,
-  type RelayProcess,
-  startRelay,
-  startTlsReceiver,
-  type TestCa,
-} from "./egress-relay-helpers";
-import { freePort, type Gateway, type Receiver, startGateway } from "./harness";
+import { makeTestCa, type RelayProcess, startRelay, type TestCa } from "./egress-relay-helpers";
+import { freePort, type Gateway, type Receiver, startGateway, startReceiver } from "./harness";
 
 // The worker under wrangler dev sends through the real relay program (relay/main.mjs) to an
 // https receiver on a test CA made here; only the relay trusts that CA (NODE_EXTRA_CA_CERTS in
@@ -34,10 +28,12 @@ const target = (path: string) => `https://${HOST}:${receiver.port}${path}`;
 
 beforeAll(async () => {
   ca = makeTestCa([HOST]);
-  receiver = await startTlsReceiver(ca, (req) =>
-    req.path === "/redirect"
-      ? { status: 302, headers: { location: target("/elsewhere") }, body: "moved" }
-      : { status: 202, body: "accepted" },
+  receiver = await startReceiver(
+    (req) =>
+      req.path === "/redirect"
+        ? { status: 302, headers: { location: target("/elsewhere") }, body: "moved" }
+        : { status: 202, body: "accepted" },
+    { tls: ca },
   );
   const common = {
     RELAY_SECRET,

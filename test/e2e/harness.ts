@@ -2,7 +2,8 @@
 // Objects in workerd) with its own state folder, and real HTTP receivers on 127.0.0.1.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -283,10 +284,16 @@ export type Responder = (
   | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number }
   | Promise<{ status: number; body?: string; headers?: Record<string, string>; delayMs?: number }>;
 
-/** A real HTTP receiver on 127.0.0.1 that records every request and answers via `respond`. */
-export async function startReceiver(respond: Responder = () => ({ status: 200 })): Promise<Receiver> {
+/**
+ * A real receiver on 127.0.0.1 that records every request and answers via `respond`: HTTP, or
+ * HTTPS with `tls` (a key and a certificate, e.g. from a test CA).
+ */
+export async function startReceiver(
+  respond: Responder = () => ({ status: 200 }),
+  opts: { tls?: { key: Buffer; cert: Buffer } } = {},
+): Promise<Receiver & { port: number }> {
   const requests: ReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
@@ -304,11 +311,13 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
       res.writeHead(answer.status, answer.headers ?? { "content-type": "text/plain" });
       res.end(answer.body ?? "ok");
     });
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, listener) : createServer(listener);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
+    port,
     requests,
     async waitFor(predicate, timeoutMs = 30_000, gateway) {
       const deadline = Date.now() + timeoutMs;
