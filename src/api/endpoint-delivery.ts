@@ -3,7 +3,7 @@ import { registerAttemptRoutes } from "./attempt";
 import { registerListEndpointMessages } from "./endpoint/messages";
 import { registerRecoverEndpoint } from "./endpoint/recover";
 import { registerSendExample } from "./endpoint/send-example";
-import { registerEndpointStats } from "./endpoint/stats";
+import { registerEndpointHourlyStats, registerEndpointStats } from "./endpoint/stats";
 import { registerMessageRoutes } from "./message";
 
 // The delivery side of the API: messages, attempts, and the endpoint operations that read or
@@ -15,5 +15,6 @@ export function registerDeliveryRoutes(app: App) {
   registerRecoverEndpoint(app);
   registerSendExample(app);
   registerEndpointStats(app);
+  registerEndpointHourlyStats(app);
   registerListEndpointMessages(app);
 }

@@ -372,6 +372,12 @@ export class AppLog extends DurableObject<Env> {
     return this.reads.endpointStats(endpointId, { fromId, toId, watermark }, Date.now());
   }
 
+  /** An endpoint's attempts per hour of [from, to): [successes, failures] by hour number. */
+  async endpointHourly(ident: Ident, endpointId: string, from: number, to: number) {
+    await this.ready(ident);
+    return this.reads.endpointHourly(endpointId, from, to);
+  }
+
   private async ready(ident: Ident) {
     this.remember(ident);
     return this.configs.get(ident.appId);

@@ -1,7 +1,9 @@
-import { idTime } from "../lib/ids";
+import { idAt, idTime } from "../lib/ids";
 import { AttemptPages } from "./attempt-pages";
 import { type Partitions, partitionOfId, partitionStart, tables } from "./partitions";
 import type { AttemptRow } from "./records";
+
+const HOUR_MS = 3_600_000;
 
 // A log object's attempts: those waiting for a retry (and the ones before them) as single rows
 // of att_<day>, every other one packed in pages (attempt-pages.ts). Both live in the
@@ -335,6 +337,38 @@ export class AttemptStore {
   forgetEndpoint(endpointId: string, limit: number): number {
     const deleted = this.parts.deleteEndpointRows("att", "msg_id, endpoint_id, id", endpointId, limit);
     return deleted >= limit ? deleted : deleted + this.pages.forgetEndpoint(endpointId, limit - deleted);
+  }
+
+  /**
+   * An endpoint's attempts made in [from, to) counted per hour of attempt time: success
+   * (status 0) and every other outcome. Reads the endpoint's rows of each day's attempt table by
+   * its (endpoint_id, id) index and the pages made since `from` (the portal's delivery chart).
+   */
+  hourlyCounts(endpointId: string, from: number, to: number): Record<number, [number, number]> {
+    const fromId = idAt("atmpt", from);
+    const toId = idAt("atmpt", to);
+    const counts: Record<number, [number, number]> = {};
+    const count = (id: string, status: number) => {
+      const hour = Math.floor(idTime(id) / HOUR_MS);
+      const bucket = counts[hour] ?? [0, 0];
+      bucket[status === 0 ? 0 : 1]++;
+      counts[hour] = bucket;
+    };
+    for (const p of this.parts.list()) {
+      const rows = this.sql
+        .exec<{ id: string; status: number }>(
+          `SELECT id, status FROM ${tables(p).att} WHERE endpoint_id = ? AND id >= ? AND id < ?`,
+          endpointId,
+          fromId,
+          toId,
+        )
+        .toArray();
+      for (const r of rows) count(r.id, r.status);
+    }
+    for (const a of this.pages.forEndpointSince(endpointId, fromId)) {
+      if (a.id >= fromId && a.id < toId) count(a.id, a.status);
+    }
+    return counts;
   }
 
   /** An endpoint's latest attempt per message, for messages created in [fromId, toId). */

@@ -80,6 +80,10 @@ export class LogReads {
     return this.attempts.listByEndpoint(endpointId, f, direction, limit);
   }
 
+  endpointHourly(endpointId: string, from: number, to: number): Record<number, [number, number]> {
+    return this.attempts.hourlyCounts(endpointId, from, to);
+  }
+
   attempt(msgId: string, attemptId: string): AttemptRow | null {
     return this.attempts.get(msgId, attemptId);
   }

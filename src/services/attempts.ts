@@ -124,3 +124,36 @@ export async function endpointStats(
   const sum = (status: 0 | 1 | 2 | 3) => counts.reduce((n, c) => n + (c[status] ?? 0), 0);
   return { success: sum(0), pending: sum(1), fail: sum(2), sending: sum(3), canceled: 0 };
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * An endpoint's delivery attempts per hour for the hours that [since, until) touches, oldest
+ * first, with every hour present (zero when nothing was attempted): the portal's chart.
+ */
+export async function endpointHourlyStats(
+  env: Env,
+  appId: string,
+  endpointId: string,
+  since: number,
+  until: number,
+): Promise<{ hour: number; success: number; fail: number }[]> {
+  const first = Math.floor(since / HOUR_MS);
+  const last = Math.ceil(until / HOUR_MS);
+  const shards = await Promise.all(
+    allShards(env, appId).map((l) =>
+      l.stub.endpointHourly(l.ident, endpointId, first * HOUR_MS, last * HOUR_MS),
+    ),
+  );
+  const out: { hour: number; success: number; fail: number }[] = [];
+  for (let h = first; h < last; h++) {
+    let success = 0;
+    let fail = 0;
+    for (const counts of shards) {
+      success += counts[h]?.[0] ?? 0;
+      fail += counts[h]?.[1] ?? 0;
+    }
+    out.push({ hour: h * HOUR_MS, success, fail });
+  }
+  return out;
+}

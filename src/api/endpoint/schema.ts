@@ -172,6 +172,14 @@ export const EndpointOut = z
     mtlsCertificate: z.string().nullable().openapi({
       description: "Edgehook extension: the mTLS client certificate deliveries present, or null",
     }),
+    disabledReason: z.string().nullable().openapi({
+      description: "Edgehook extension: why the endpoint was disabled automatically, or null",
+      example: "The endpoint answered 410 Gone",
+    }),
+    failingSince: z.string().nullable().openapi({
+      description:
+        "Edgehook extension: when its deliveries started failing (the first failure since the last success), or null",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -223,6 +231,8 @@ export function toEndpointOut(row: EndpointRow): z.infer<typeof EndpointOut> {
     metadata: parseJson(row.metadata, {}),
     egressRelay: row.egress_relay === 1,
     mtlsCertificate: row.mtls_certificate,
+    disabledReason: row.disabled === 1 ? row.disabled_reason : null,
+    failingSince: row.failing_since === null ? null : isoTime(row.failing_since),
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
