@@ -2,6 +2,9 @@
 // memory only (never in storage or a cookie). A 401 ends the session for the whole page.
 
 import type { Session } from "./fragment";
+import { errorMessage } from "./query";
+
+export { query } from "./query";
 
 export class ApiFailure extends Error {
   constructor(
@@ -31,23 +34,6 @@ export function onSessionEnd(listener: () => void): () => void {
 export const appPath = (suffix = ""): string =>
   `/api/v1/app/${encodeURIComponent(session?.appId ?? "")}${suffix}`;
 
-type Issue = { loc?: unknown[]; msg?: string };
-
-/** The API's message: `detail` of {code, detail}, or each issue of a 422's list. */
-export function errorMessage(status: number, body: unknown): string {
-  const detail = (body as { detail?: unknown } | null)?.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return (detail as Issue[])
-      .map((i) => {
-        const field = (i.loc ?? []).filter((p) => p !== "body").join(".");
-        return field ? `${field}: ${i.msg ?? "invalid"}` : (i.msg ?? "invalid");
-      })
-      .join("; ");
-  }
-  return `The request failed (HTTP ${status}).`;
-}
-
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   if (!session) throw new ApiFailure(401, "No session");
   const headers: Record<string, string> = { authorization: `Bearer ${session.token}` };
@@ -70,15 +56,6 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 }
 
 export const get = <T>(path: string) => request<T>("GET", path);
-
-/** A query string from the defined, non-empty values. */
-export function query(params: Record<string, string | number | undefined | null>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params))
-    if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : "";
-}
 
 export interface ListResponse<T> {
   data: T[];
