@@ -66,6 +66,8 @@ export function DeliveryChart(props: { endpointId: string }) {
             ))}
           </svg>
           <figcaption>
+            {g.bars.length > 0 &&
+              `${new Date(g.bars[0]?.hour ?? "").toLocaleString()} to ${new Date(g.bars.at(-1)?.hour ?? "").toLocaleString()}. `}
             {g.totalSuccess + g.totalFail === 0
               ? "No deliveries in this period. "
               : `Up to ${g.max} per hour. `}{" "}

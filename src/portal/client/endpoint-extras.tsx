@@ -87,7 +87,7 @@ export function HeadersPanel(props: { endpointId: string }) {
 const TASK_POLL_MS = 1000;
 
 function taskSummary(task: BackgroundTaskOut): string {
-  const counts = Object.entries(task.data)
+  const counts = Object.entries(task.data ?? {})
     .filter(([, v]) => typeof v === "number")
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ");

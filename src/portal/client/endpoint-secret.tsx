@@ -69,7 +69,7 @@ export function SecretPanel(props: { endpointId: string }) {
       <ErrorAlert error={error} />
       <ConfirmDialog
         open={confirming}
-        title="Rotate the signing secret?"
+        title="Rotate the secret?"
         text="A new secret signs every delivery from now on; the current one stays valid for 24 hours so you can update your verification."
         confirmLabel="Rotate"
         onConfirm={rotate}

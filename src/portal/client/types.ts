@@ -55,7 +55,8 @@ export interface DestinationOut {
 export interface BackgroundTaskOut {
   id: string;
   status: "running" | "finished" | "failed";
-  data: Record<string, unknown>;
+  /** Absent from the recover call's answer (RecoverOut); the task's GET has it. */
+  data?: Record<string, unknown>;
 }
 
 export interface HeadersOut {
