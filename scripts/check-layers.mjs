@@ -170,13 +170,13 @@ export function resolveImport(fromFile, spec, exists) {
   if (!spec.startsWith(".")) return undefined;
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), spec));
   const ext = path.posix.extname(base);
-  if (ext === ".ts") return exists(base) ? base : null;
+  if (ext === ".ts" || ext === ".tsx") return exists(base) ? base : null;
   if (ext === ".js" || ext === ".mjs") {
-    const ts = `${base.slice(0, -ext.length)}.ts`;
-    return exists(ts) ? ts : null;
+    const stem = base.slice(0, -ext.length);
+    return [`${stem}.ts`, `${stem}.tsx`].find(exists) ?? null;
   }
   if (ext !== "" && exists(base)) return undefined; // "./data.json", an asset
-  return [`${base}.ts`, `${base}/index.ts`].find(exists) ?? null;
+  return [`${base}.ts`, `${base}.tsx`, `${base}/index.ts`].find(exists) ?? null;
 }
 
 /** The table entry for a file of src/, or undefined when its top-level entry is not in the table. */
@@ -327,7 +327,7 @@ function listSources(root) {
     for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
       const child = `${rel}/${entry.name}`;
       if (entry.isDirectory()) walk(child);
-      else if (entry.name.endsWith(".ts")) out.push(child);
+      else if (/\.tsx?$/.test(entry.name)) out.push(child);
     }
   };
   walk("src");
@@ -444,6 +444,18 @@ const CASES = [
       "src/log/records.ts": "export const STATUS = 1;\n",
     },
     expect: ["src/api/a.ts -> src/db/rows.ts: api may import config for types only (routes hold no SQL)"],
+  },
+  {
+    name: "TSX files (the portal's client) are checked and resolved like TS files",
+    sources: {
+      "src/portal/client/app.tsx": 'import { get } from "./api";\nimport { q } from "../../db/rows";\n',
+      "src/portal/client/api.ts": 'import type { View } from "./nav";\n',
+      "src/portal/client/nav.tsx": "",
+      "src/db/rows.ts": "",
+    },
+    expect: [
+      "src/portal/client/app.tsx -> src/db/rows.ts: portal may import config for types only (routes hold no SQL)",
+    ],
   },
   {
     name: "unresolved relative imports and imports out of src/ fail",

@@ -2,7 +2,7 @@
 // gateway. Checks the login, creates the D1 database and queues the config names when they
 // are missing (writing the database id into the config), generates the secrets not set yet,
 // applies the remote D1 migrations, deploys and calls /api/v1/health. Re-running upgrades:
-// nothing is created twice and no secret is changed. (predeploy copies the /docs assets.)
+// nothing is created twice and no secret is changed. (predeploy copies the /docs assets and builds the /portal ones.)
 import { resolve } from "node:path";
 import { readDeployConfig } from "./deploy/config.mjs";
 import {

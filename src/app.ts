@@ -9,6 +9,7 @@ import { registerRoutes } from "./api/routes";
 import { getConfig } from "./config";
 import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
 import { MAX_BODY_DEPTH } from "./lib/json-depth";
+import { registerPortal } from "./portal/routes";
 import { bearerAuth } from "./security/auth";
 import type { App, AppEnv } from "./types";
 
@@ -85,6 +86,7 @@ export function createApp(): App {
     scheme: "bearer",
   });
   registerDocs(app);
+  registerPortal(app);
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
 

@@ -23,6 +23,8 @@ export interface Config {
   relay: RelayConfig;
   /** mTLS certificate bindings endpoints may name (MTLS_CERTIFICATES; src/delivery/mtls.ts). */
   mtlsCertificates: string[];
+  /** Who may frame the /portal page (PORTAL_FRAME_ANCESTORS): the CSP frame-ancestors sources. */
+  portalFrameAncestors: string[];
 }
 
 /** off: none; all: every delivery; opt-in: deliveries to endpoints whose own or application's egressRelay is set. */
@@ -90,6 +92,31 @@ export function parseMtlsCertificates(value: string | undefined): string[] {
     throw new Error(`MTLS_CERTIFICATES must be comma-separated binding names, got "${value}"`);
   }
   return [...new Set(names)];
+}
+
+/** An origin with no path: https://host[:port], or http:// for local development on localhost. */
+const FRAME_ORIGIN = /^(https:\/\/[a-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/i;
+
+/**
+ * PORTAL_FRAME_ANCESTORS: space-separated origins allowed to frame /portal (the SaaS dashboard
+ * that embeds it with svix-react's AppPortal), or 'self' / 'none'. No wildcard, no path, no
+ * 'unsafe-' keyword: a typo fails loudly rather than letting any site frame the page.
+ */
+export function parseFrameAncestors(value: string | undefined): string[] {
+  const sources = (value ?? "").split(/\s+/).filter(Boolean);
+  if (sources.length === 0) return ["'self'"];
+  for (const source of sources) {
+    const keyword = source === "'self'" || source === "'none'";
+    if (!keyword && !FRAME_ORIGIN.test(source)) {
+      throw new Error(
+        `PORTAL_FRAME_ANCESTORS must be space-separated origins (https://host[:port]) or 'self', got "${source}"`,
+      );
+    }
+  }
+  if (sources.includes("'none'") && sources.length > 1) {
+    throw new Error("PORTAL_FRAME_ANCESTORS: 'none' cannot be combined with other sources");
+  }
+  return [...new Set(sources.map((s) => (s.startsWith("'") ? s : s.toLowerCase())))];
 }
 
 const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -215,6 +242,7 @@ export function getConfig(env: Env): Config {
       egress: parseEgressIps(env.EGRESS_IPS),
       relay: parseRelayConfig(env, env.ALLOW_PRIVATE_DESTINATIONS === "true"),
       mtlsCertificates: parseMtlsCertificates(env.MTLS_CERTIFICATES),
+      portalFrameAncestors: parseFrameAncestors(env.PORTAL_FRAME_ANCESTORS),
     };
     cache.set(env, config);
   }
