@@ -10,6 +10,7 @@ import { getConfig } from "./config";
 import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
 import { MAX_BODY_DEPTH } from "./lib/json-depth";
 import { bearerAuth } from "./security/auth";
+import { findPortalAuth } from "./services/portal-tokens";
 import type { App, AppEnv } from "./types";
 
 export type { App, AppEnv } from "./types";
@@ -58,7 +59,14 @@ export function createApp(): App {
 
   // The OpenAPI document is public, as Svix's is: it holds no secrets, and /docs reads it
   // without a token. The egress addresses are published for receivers' firewalls.
-  app.use("/api/v1/*", bearerAuth({ publicPaths: [...HEALTH_PATHS, OPENAPI_PATH, EGRESS_IPS_PATH] }));
+  // The admin token, or an app-portal token within its scope (src/security/portal-scope.ts).
+  app.use(
+    "/api/v1/*",
+    bearerAuth({
+      publicPaths: [...HEALTH_PATHS, OPENAPI_PATH, EGRESS_IPS_PATH],
+      portalToken: findPortalAuth,
+    }),
+  );
   app.use("/api/v1/*", async function payloadLimit(c, next) {
     const maxSize = getConfig(c.env).maxPayloadBytes;
     return bodyLimit({
