@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { EGRESS_IPS_PATH } from "./api/egress/get";
@@ -59,6 +60,19 @@ export function createApp(): App {
 
   // The OpenAPI document is public, as Svix's is: it holds no secrets, and /docs reads it
   // without a token. The egress addresses are published for receivers' firewalls.
+  // svix-react's hooks call the API from the customer's own pages (another origin) with an
+  // app-portal token. A bearer token is no ambient credential (no cookies, credentials mode
+  // off), so any origin may call; preflights answer before the token check.
+  app.use(
+    "/api/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      allowHeaders: ["authorization", "content-type", "idempotency-key", "svix-req-id", "svix-retry-count"],
+      exposeHeaders: ["idempotent-replayed"],
+      maxAge: 600,
+    }),
+  );
   // The admin token, or an app-portal token within its scope (src/security/portal-scope.ts).
   app.use(
     "/api/v1/*",

@@ -326,3 +326,32 @@ describe("ending a token", () => {
     expect((await asPortal(token, "GET", `/api/v1/app/${app.id}`)).status).toBe(401);
   });
 });
+
+describe("cross-origin calls (svix-react on the customer's pages)", () => {
+  it("answers a preflight without a token, and allows any origin on answers and errors", async () => {
+    const app = await createApp({ name: "cors" });
+    const { token } = await portalAccess(app.id);
+    const path = `/api/v1/app/${app.id}/endpoint`;
+    const preflight = await api("OPTIONS", path, undefined, {
+      token: null,
+      headers: {
+        origin: "https://saas.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, idempotency-key",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    const ok = await asPortal(token, "GET", path, undefined, { origin: "https://saas.example" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+    const refused = await api("GET", path, undefined, {
+      token: null,
+      headers: { origin: "https://saas.example" },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+  });
+});
