@@ -70,7 +70,8 @@ function matchRule(pattern: string[], path: string[]): string | null {
   let app = "";
   for (let i = 0; i < pattern.length; i++) {
     const want = pattern[i];
-    if (want === "**") return path.length > i ? app : null;
+    // The rest: one segment or more, none empty (an empty one is a path no route serves).
+    if (want === "**") return path.length > i && !path.slice(i).includes("") ? app : null;
     const got = path[i];
     if (got === undefined || got === "") return null;
     if (want === ":app") app = decoded(got);
