@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, createApp, json } from "../helpers";
-import { spySendBatch } from "./consumer-helpers";
+import { drained, spySendBatch } from "./consumer-helpers";
 import { createEndpoint, createEventType, createMessage, RECEIVER } from "./delivery-fixtures";
 import { asPortal, portalAccess } from "./portal-fixtures";
 
@@ -105,6 +105,7 @@ describe("portal token scope", () => {
     const theirEp = await createEndpoint(theirs.id);
     spySendBatch(); // the message's deliveries stay off the queue: no receiver here
     const theirMsg = await createMessage(theirs.id);
+    await drained(theirs.id);
     const { token } = await portalAccess(mine.id);
     for (const appRef of [theirs.id, theirs.uid ?? ""]) {
       const base = `/api/v1/app/${appRef}`;
@@ -183,6 +184,7 @@ describe("portal token scope", () => {
     const ep = await createEndpoint(app.id);
     spySendBatch();
     const msg = await createMessage(app.id);
+    await drained(app.id);
     const base = `/api/v1/app/${app.id}`;
     for (const body of [{ readOnly: true }, { capabilities: ["ViewBase"] }]) {
       const { token } = await portalAccess(app.id, body);
