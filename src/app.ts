@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { EGRESS_IPS_PATH } from "./api/egress/get";
@@ -11,6 +12,7 @@ import { ApiError, ValidationFailure, type ValidationIssue } from "./errors";
 import { MAX_BODY_DEPTH } from "./lib/json-depth";
 import { registerPortal } from "./portal/routes";
 import { bearerAuth } from "./security/auth";
+import { findPortalAuth } from "./services/portal-tokens";
 import type { App, AppEnv } from "./types";
 
 export type { App, AppEnv } from "./types";
@@ -59,7 +61,27 @@ export function createApp(): App {
 
   // The OpenAPI document is public, as Svix's is: it holds no secrets, and /docs reads it
   // without a token. The egress addresses are published for receivers' firewalls.
-  app.use("/api/v1/*", bearerAuth({ publicPaths: [...HEALTH_PATHS, OPENAPI_PATH, EGRESS_IPS_PATH] }));
+  // svix-react's hooks call the API from the customer's own pages (another origin) with an
+  // app-portal token. A bearer token is no ambient credential (no cookies, credentials mode
+  // off), so any origin may call; preflights answer before the token check.
+  app.use(
+    "/api/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      allowHeaders: ["authorization", "content-type", "idempotency-key", "svix-req-id", "svix-retry-count"],
+      exposeHeaders: ["idempotent-replayed"],
+      maxAge: 600,
+    }),
+  );
+  // The admin token, or an app-portal token within its scope (src/security/portal-scope.ts).
+  app.use(
+    "/api/v1/*",
+    bearerAuth({
+      publicPaths: [...HEALTH_PATHS, OPENAPI_PATH, EGRESS_IPS_PATH],
+      portalToken: findPortalAuth,
+    }),
+  );
   app.use("/api/v1/*", async function payloadLimit(c, next) {
     const maxSize = getConfig(c.env).maxPayloadBytes;
     return bodyLimit({

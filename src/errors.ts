@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 // {"code","detail"}. Validation failures (422) use the list shape instead: see app.ts.
 export type ErrorCode =
   | "authentication_failed"
+  | "forbidden"
   | "not_found"
   | "conflict"
   | "invalid_json"

@@ -3,6 +3,7 @@ import { getConfig } from "./config";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import { handleDeadLetters } from "./delivery/dead-letter";
 import type { QueueJob } from "./queue/jobs";
+import { cleanupExpiredPortalTokens } from "./services/portal-tokens";
 import { reencryptEndpointSecrets } from "./services/secret-reencryption";
 
 export { EndpointState } from "./endpoint-state/endpoint-state";
@@ -18,8 +19,10 @@ export default {
     if (batch.queue === getConfig(env).deadLetterQueue) await handleDeadLetters(batch, env);
     else await handleDeliveryBatch(batch, env);
   },
-  // The Cron Trigger (wrangler.toml): moves endpoint ciphertexts to the newest encryption key.
+  // The Cron Trigger (wrangler.toml): moves endpoint ciphertexts to the newest encryption key
+  // and deletes a batch of expired app-portal tokens.
   async scheduled(_controller, env, _ctx) {
-    await reencryptEndpointSecrets(env);
+    // Both run even if the other fails.
+    await Promise.all([reencryptEndpointSecrets(env), cleanupExpiredPortalTokens(env)]);
   },
 } satisfies ExportedHandler<Env, QueueJob>;

@@ -1,4 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import type { Auth } from "../types";
+
+/** The one application an app-portal token is confined to; null for the admin token. */
+export const portalAppId = (auth: Auth): string | null => (auth.kind === "portal" ? auth.appId : null);
+
+/** The feature flags an app-portal token sees event types by; null (all) for the admin token. */
+export const portalFeatureFlags = (auth: Auth): string[] | null =>
+  auth.kind === "portal" ? auth.featureFlags : null;
 
 // Response schemas shared by every route, so the OpenAPI document lists the error shapes.
 export const HttpErrorOut = z.object({ code: z.string(), detail: z.string() }).openapi("HttpErrorOut");
@@ -27,6 +35,9 @@ export const errorResponses = {
     content: { "application/json": { schema: HTTPValidationError } },
   },
 } as const;
+
+/** An app-portal token outside its application or capabilities (src/security/portal-scope.ts). */
+export const forbiddenResponse = error("Forbidden: the token's scope does not cover this");
 
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,

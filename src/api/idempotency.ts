@@ -11,15 +11,17 @@ import {
   type StoredAnswer,
   storeAnswer,
 } from "../services/idempotency";
-import type { AppEnv } from "../types";
+import type { AppEnv, Auth } from "../types";
 
 /** Svix's limit on the key's length. */
 const MAX_KEY_LENGTH = 256;
 /**
- * Who the key belongs to. The admin token is the only caller today; app-portal tokens will
- * name their own tenant so that one caller's keys never answer another's requests.
+ * Who the key belongs to: the admin token, or an app-portal token's application, so that one
+ * caller's keys never answer another's requests.
  */
-const ADMIN_TENANT = "admin";
+function tenantOf(auth: Auth): string {
+  return auth.kind === "admin" ? "admin" : `portal:${auth.appId}`;
+}
 
 /** The header as each idempotent route declares it in the OpenAPI document. */
 export const IdempotencyKeyHeader = z.object({
@@ -83,7 +85,7 @@ export function idempotency(options: Partial<IdempotencySettings> = {}): Middlew
     checkKey(key);
     const url = new URL(c.req.url);
     const request: IdempotentRequest = {
-      tenant: ADMIN_TENANT,
+      tenant: tenantOf(c.get("auth")),
       scope: `${c.req.method} ${url.pathname}`,
       key,
       requestHash: await requestHash(url.search, await c.req.arrayBuffer()),

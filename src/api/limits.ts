@@ -45,6 +45,14 @@ export const ENDPOINT_EVENT_TYPES_MAX = 1000;
 /** featureFlags (the svix client's models): as many as an endpoint has channels. */
 export const FEATURE_FLAGS_MAX = 10;
 export const GROUP_NAME_MAX = 256;
+/** App-portal tokens: the feature flags one token sees (the catalogue's, more than one type's). */
+export const PORTAL_FEATURE_FLAGS_MAX = 100;
+/** App-portal tokens: a sessionId, and how many expire-all names at once. */
+export const SESSION_ID_MAX = 256;
+export const SESSION_IDS_MAX = 100;
+/** App-portal token lifetime (Svix): 1 hour to 7 days; expire-all's grace: up to 7 days. */
+export const PORTAL_EXPIRY_MIN_SECONDS = 3600;
+export const PORTAL_EXPIRY_MAX_SECONDS = 604_800;
 /** Message tags: 5 of at most 128 characters. */
 export const MESSAGE_TAGS_MAX = 5;
 export const TAG_MAX = 128;

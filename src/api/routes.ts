@@ -1,5 +1,6 @@
 import type { App } from "../types";
 import { registerApplicationRoutes } from "./application";
+import { registerAuthRoutes } from "./auth";
 import { registerBackgroundTaskRoutes } from "./background-task";
 import { registerEgressIps } from "./egress/get";
 import { registerEndpointRoutes } from "./endpoint";
@@ -16,4 +17,5 @@ export function registerRoutes(app: App) {
   registerEndpointRoutes(app);
   registerDeliveryRoutes(app);
   registerBackgroundTaskRoutes(app);
+  registerAuthRoutes(app);
 }

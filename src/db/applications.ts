@@ -81,12 +81,13 @@ export function updateApplication(
 }
 
 /**
- * Deletes an application and its endpoints: two statements on two small tables. Its messages
- * and attempts live in its log objects, which the caller destroys.
+ * Deletes an application, its endpoints and its app-portal tokens: three statements on small
+ * tables. Its messages and attempts live in its log objects, which the caller destroys.
  */
 export async function deleteApplication(db: D1Database, appId: string): Promise<void> {
   await db.batch([
     db.prepare("DELETE FROM endpoints WHERE app_id = ?1").bind(appId),
+    db.prepare("DELETE FROM portal_tokens WHERE app_id = ?1").bind(appId),
     db.prepare("DELETE FROM applications WHERE id = ?1").bind(appId),
   ]);
 }

@@ -28,16 +28,25 @@ export function getTask(db: D1Database, id: string): Promise<BackgroundTaskRow |
 
 export async function listTasks(
   db: D1Database,
-  opts: { status?: string; task?: string; cursor: string | null; direction: "ASC" | "DESC"; limit: number },
+  opts: {
+    status?: string;
+    task?: string;
+    /** Only this application's tasks (an app-portal token's); null for all. */
+    appId?: string | null;
+    cursor: string | null;
+    direction: "ASC" | "DESC";
+    limit: number;
+  },
 ): Promise<BackgroundTaskRow[]> {
   const { results } = await db
     .prepare(
       `SELECT ${COLUMNS} FROM background_tasks
        WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR task = ?2)
          AND (?3 IS NULL OR id ${opts.direction === "ASC" ? ">" : "<"} ?3)
+         AND (?5 IS NULL OR app_id = ?5)
        ORDER BY id ${opts.direction} LIMIT ?4`,
     )
-    .bind(opts.status ?? null, opts.task ?? null, opts.cursor, opts.limit + 1)
+    .bind(opts.status ?? null, opts.task ?? null, opts.cursor, opts.limit + 1, opts.appId ?? null)
     .all<BackgroundTaskRow>();
   return results;
 }

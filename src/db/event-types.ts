@@ -36,14 +36,22 @@ export async function listEventTypes(
     direction: "ASC" | "DESC";
     limit: number;
     includeArchived: boolean;
+    /** Only the types whose feature flags are all among these (an app-portal token's); null: all. */
+    featureFlags?: string[] | null;
   },
 ): Promise<EventTypeRow[]> {
   const archived = opts.includeArchived ? "1=1" : "archived = 0";
+  const flags = opts.featureFlags ? JSON.stringify(opts.featureFlags) : null;
   const { results } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM event_types WHERE ${afterCursor(opts, "name", "?1")} AND ${archived} ORDER BY name ${opts.direction} LIMIT ?2`,
+      `SELECT ${COLUMNS} FROM event_types WHERE ${afterCursor(opts, "name", "?1")} AND ${archived}
+       AND (?3 IS NULL OR (
+         (feature_flag IS NULL OR feature_flag IN (SELECT value FROM json_each(?3)))
+         AND NOT EXISTS (SELECT 1 FROM json_each(COALESCE(feature_flags, '[]')) f
+                         WHERE f.value NOT IN (SELECT value FROM json_each(?3)))))
+       ORDER BY name ${opts.direction} LIMIT ?2`,
     )
-    .bind(opts.cursor, opts.limit + 1)
+    .bind(opts.cursor, opts.limit + 1, flags)
     .all<EventTypeRow>();
   return results;
 }

@@ -7,7 +7,7 @@ import {
   listApplications,
   updateApplication,
 } from "../db/applications";
-import { conflict, notFound } from "../errors";
+import { conflict, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { isUniqueViolation } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
@@ -34,6 +34,31 @@ export async function requireApplication(db: D1Database, idOrUid: string): Promi
   const app = await getApplication(db, idOrUid);
   if (!app) throw notFound("Application");
   return app;
+}
+
+/**
+ * The application named by id or uid, created from `input` when it names none (Svix's
+ * "optionally creates the application", as MessageIn.application does): with the body's uid,
+ * else the path's. An unknown `app_` id without a body uid is a 404, never a new random
+ * application; a path uid with another body uid is a 422. Concurrent calls create one.
+ */
+export async function requireOrCreateApplication(
+  env: Env,
+  idOrUid: string,
+  input: ApplicationInput | null,
+): Promise<ApplicationRow> {
+  const existing = await getApplication(env.DB, idOrUid);
+  if (existing) return existing;
+  if (!input) throw notFound("Application");
+  const bodyUid = input.uid ?? null;
+  checkUidShape(bodyUid, ["body", "application", "uid"]);
+  const pathIsId = idOrUid.startsWith("app_");
+  if (bodyUid && !pathIsId && bodyUid !== idOrUid) {
+    throw invalid(["body", "application", "uid"], `must be the path's uid "${idOrUid}" (or omitted)`);
+  }
+  const uid = bodyUid ?? (pathIsId ? null : idOrUid);
+  if (!uid) throw notFound("Application");
+  return (await createApplication({ env, input: { ...input, uid }, getIfExists: true })).app;
 }
 
 /** Runs an application write and answers its RETURNING row (null without one). */

@@ -71,9 +71,14 @@ export async function recoverEndpoint(
   return task;
 }
 
-export async function requireTask(db: D1Database, id: string): Promise<BackgroundTaskRow> {
+/** The task, or a 404; with `appId` (an app-portal token's) another application's task is a 404 too. */
+export async function requireTask(
+  db: D1Database,
+  id: string,
+  appId: string | null = null,
+): Promise<BackgroundTaskRow> {
   const task = await getTask(db, id);
-  if (!task) throw notFound("Background task");
+  if (!task || (appId !== null && task.app_id !== appId)) throw notFound("Background task");
   return task;
 }
 

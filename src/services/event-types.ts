@@ -7,7 +7,7 @@ import {
   updateEventType,
 } from "../db/event-types";
 import { conflict, notFound, ValidationFailure } from "../errors";
-import { isUniqueViolation } from "../lib/json";
+import { isUniqueViolation, parseJson } from "../lib/json";
 import type { PageRequest } from "../lib/pagination";
 import { forgetSchema } from "./ingest-cache";
 import { schemasIssues } from "./schema-limits";
@@ -25,13 +25,33 @@ export interface EventTypeInput {
   groupName?: string | null;
 }
 
-/** A page of event types by name (Svix pagination); archived ones only when asked for. */
-export const listEventTypePage = (db: D1Database, page: PageRequest, includeArchived: boolean) =>
-  listEventTypes(db, { ...page, includeArchived });
+/**
+ * A page of event types by name (Svix pagination); archived ones only when asked for. With
+ * `featureFlags` (an app-portal token's), only the types whose flags are all among them.
+ */
+export const listEventTypePage = (
+  db: D1Database,
+  page: PageRequest,
+  includeArchived: boolean,
+  featureFlags: string[] | null = null,
+) => listEventTypes(db, { ...page, includeArchived, featureFlags });
 
-export async function requireEventType(db: D1Database, name: string): Promise<EventTypeRow> {
+/** Whether a token with `featureFlags` sees the event type: it holds every flag of the type. */
+function visible(row: EventTypeRow, featureFlags: string[] | null): boolean {
+  if (featureFlags === null) return true;
+  const needed = parseJson<string[] | null>(row.feature_flags, null) ?? [];
+  if (row.feature_flag) needed.push(row.feature_flag);
+  return needed.every((flag) => featureFlags.includes(flag));
+}
+
+/** The event type, or a 404; also a 404 when `featureFlags` (a portal token's) hide it. */
+export async function requireEventType(
+  db: D1Database,
+  name: string,
+  featureFlags: string[] | null = null,
+): Promise<EventTypeRow> {
   const row = await getEventType(db, name);
-  if (!row) throw notFound("Event type");
+  if (!row || !visible(row, featureFlags)) throw notFound("Event type");
   return row;
 }
 

@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp as createHonoApp } from "../../src/app";
 import { ADMIN_TOKEN, createApp } from "../helpers";
@@ -13,7 +13,9 @@ import {
 } from "./fuzz-support";
 
 // Every operation of the served OpenAPI document refuses a request without the admin token
-// with a 401 in the Svix error shape, and only the routes listed here answer without one.
+// with a 401 in the Svix error shape, and only the routes listed here answer without one. An
+// app-portal token reaches exactly the operations listed in PORTAL (403 for the rest), and one
+// that has ended gets the same 401 as no token.
 
 /** Routes that must answer without a token. */
 const PUBLIC = ["GET /api/v1/health", "GET /api/v1/health/ping", "GET /api/v1/egress-ips", "GET /docs"];
@@ -42,6 +44,53 @@ const BAD_AUTH: [string, Record<string, string>][] = [
   ["two credentials in one header", { authorization: `Bearer wrong, Bearer ${ADMIN_TOKEN}` }],
   ["the token in another header", { "x-api-key": ADMIN_TOKEN, "svix-token": ADMIN_TOKEN }],
 ];
+
+/**
+ * The operations an app-portal token (all capabilities) may call on its own application: the
+ * contract of issue 12 (src/security/portal-scope.ts). A new route is refused to portal tokens
+ * until it is listed there and here.
+ */
+const PORTAL = [
+  "GET /api/v1/app/{app_id}",
+  "GET /api/v1/app/{app_id}/endpoint",
+  "POST /api/v1/app/{app_id}/endpoint",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}",
+  "PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}",
+  "PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}",
+  "DELETE /api/v1/app/{app_id}/endpoint/{endpoint_id}",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+  "PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+  "PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret",
+  "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg",
+  "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
+  "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example",
+  "GET /api/v1/app/{app_id}/msg",
+  "GET /api/v1/app/{app_id}/msg/{msg_id}",
+  "GET /api/v1/app/{app_id}/msg/{msg_id}/endpoint",
+  "GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}",
+  "POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend",
+  "GET /api/v1/app/{app_id}/attempt/msg/{msg_id}",
+  "GET /api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}",
+  "GET /api/v1/event-type",
+  "GET /api/v1/event-type/{event_type_name}",
+  "GET /api/v1/background-task",
+  "GET /api/v1/background-task/{task_id}",
+  "POST /api/v1/auth/logout",
+];
+
+/** A fresh app-portal token of the application, with every capability. */
+async function portalToken(appId: string): Promise<string> {
+  const res = await send(
+    "POST",
+    `/api/v1/auth/app-portal-access/${appId}`,
+    { authorization: `Bearer ${ADMIN_TOKEN}` },
+    "{}",
+  );
+  return (JSON.parse(res.text) as { token: string }).token;
+}
 
 const hasBody = (method: string) => method === "POST" || method === "PUT" || method === "PATCH";
 
@@ -93,6 +142,67 @@ describe("auth matrix", () => {
     }
     expect(failures).toEqual([]);
     expect(await snapshot([])).toEqual(before);
+  });
+
+  it("lets a portal token reach exactly the PORTAL operations, and answers 403 forbidden to the rest", async () => {
+    const app = await createApp({ name: "portal matrix" });
+    const reached: string[] = [];
+    const failures: string[] = [];
+    for (const op of privateOps()) {
+      // Only the application is real: other ids name nothing, bodies are empty, nothing changes.
+      const token = await portalToken(app.id);
+      const auth = { authorization: `Bearer ${token}` };
+      const { status, text } = await send(
+        op.method,
+        pathOf(op.path, { app_id: app.id }),
+        auth,
+        hasBody(op.method) ? "{}" : undefined,
+      );
+      if (status === 403) {
+        const problem = errorShapeProblem(text);
+        if (problem || JSON.parse(text).code !== "forbidden")
+          failures.push(`${op.key}: ${text.slice(0, 120)}`);
+      } else if (status === 401 || status >= 500) {
+        failures.push(`${op.key}: answered ${status}`);
+      } else {
+        reached.push(op.key);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(reached.sort()).toEqual([...PORTAL].sort());
+  });
+
+  it("answers 401 to ended or forged portal tokens on every private operation", async () => {
+    const ids = await fixtureIds();
+    const expired = await portalToken(ids.app_id);
+    await env.DB.prepare("UPDATE portal_tokens SET expires_at = 0").run();
+    const loggedOut = await portalToken(ids.app_id);
+    await send("POST", "/api/v1/auth/logout", { authorization: `Bearer ${loggedOut}` });
+    const gone = await createApp({ name: "deleted" });
+    const ofDeletedApp = await portalToken(gone.id);
+    await send("DELETE", `/api/v1/app/${gone.id}`, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    const tokens: [string, string][] = [
+      ["an expired portal token", expired],
+      ["a logged-out portal token", loggedOut],
+      ["a portal token of a deleted application", ofDeletedApp],
+      ["a made-up portal token", `appsk_${"A".repeat(43)}`],
+      ["a portal token one character short", expired.slice(0, -1)],
+    ];
+    const failures: string[] = [];
+    for (const op of privateOps()) {
+      for (const [label, token] of tokens) {
+        const auth = { authorization: `Bearer ${token}` };
+        const { status, text } = await send(
+          op.method,
+          pathOf(op.path, ids),
+          auth,
+          hasBody(op.method) ? "{}" : undefined,
+        );
+        const problem = notA401(status, text);
+        if (problem) failures.push(`${op.key} with ${label}: ${problem}`);
+      }
+    }
+    expect(failures).toEqual([]);
   });
 
   it("checks the token before reading the body: no token and a 300 KB body is a 401", async () => {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireTask } from "../../services/deliveries";
 import type { App } from "../../types";
 import { pathIdSchema } from "../application/schema";
-import { errorResponses, jsonResponse, security } from "../common";
+import { errorResponses, jsonResponse, portalAppId, security } from "../common";
 import { BackgroundTaskOut, toBackgroundTaskOut } from "./schema";
 
 const route = createRoute({
@@ -27,5 +27,10 @@ const route = createRoute({
 
 export const registerGetBackgroundTask = (app: App) =>
   app.openapi(route, async (c) =>
-    c.json(toBackgroundTaskOut(await requireTask(c.env.DB, c.req.valid("param").task_id)), 200),
+    c.json(
+      toBackgroundTaskOut(
+        await requireTask(c.env.DB, c.req.valid("param").task_id, portalAppId(c.get("auth"))),
+      ),
+      200,
+    ),
   );

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { listBackgroundTasks } from "../../services/deliveries";
 import type { App } from "../../types";
-import { errorResponses, jsonResponse, security } from "../common";
+import { errorResponses, jsonResponse, portalAppId, security } from "../common";
 import {
   backgroundTaskStatus,
   backgroundTaskType,
@@ -37,6 +37,7 @@ export const registerListBackgroundTasks = (app: App) =>
     const rows = await listBackgroundTasks(c.env.DB, {
       status: q.status,
       task: q.task,
+      appId: portalAppId(c.get("auth")),
       cursor: page.cursor,
       direction: page.direction,
       limit: page.limit,

@@ -5,7 +5,7 @@ import type { App } from "../../types";
 import { appIdParam } from "../application/schema";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
 import { IdempotencyKeyHeader, idempotency } from "../idempotency";
-import { EndpointIn, EndpointOut, toEndpointOut } from "./schema";
+import { EndpointIn, EndpointOut, toEndpointOut, withFilterTypes } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -32,6 +32,10 @@ const route = createRoute({
 export const registerCreateEndpoint = (app: App) =>
   app.openapi(route, async (c) => {
     const application = await requireApplication(c.env.DB, c.req.valid("param").app_id);
-    const row = await createEndpoint({ env: c.env, app: application, input: c.req.valid("json") });
+    const row = await createEndpoint({
+      env: c.env,
+      app: application,
+      input: withFilterTypes(c.req.valid("json")),
+    });
     return c.json(toEndpointOut(row), 201);
   });

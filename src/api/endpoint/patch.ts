@@ -3,7 +3,7 @@ import { requireApplication } from "../../services/applications";
 import { patchEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
-import { EndpointOut, EndpointPatch, endpointParams, toEndpointOut } from "./schema";
+import { EndpointOut, EndpointPatch, endpointParams, toEndpointOut, withFilterTypes } from "./schema";
 
 const route = createRoute({
   method: "patch",
@@ -28,7 +28,7 @@ export const registerPatchEndpoint = (app: App) =>
       env: c.env,
       app: application,
       idOrUid: endpoint_id,
-      input: c.req.valid("json"),
+      input: withFilterTypes(c.req.valid("json")),
     });
     return c.json(toEndpointOut(row), 200);
   });

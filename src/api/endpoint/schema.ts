@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { EndpointRow } from "../../db/endpoints";
+import { invalid } from "../../errors";
 import { isoTime, parseJson } from "../../lib/json";
 import { listResponseSchema } from "../../lib/pagination";
 import {
@@ -45,6 +46,36 @@ const channels = z
   .max(ENDPOINT_CHANNELS_MAX)
   .refine(unique, "must not repeat a channel")
   .openapi({ description: "Channels this endpoint listens to (omit or null for all)" });
+
+/** What svix-react and older Svix clients send for eventTypes; `[]` there means all event types. */
+const filterTypes = z
+  .array(eventTypeNameSchema)
+  .max(ENDPOINT_EVENT_TYPES_MAX)
+  .refine(unique, "must not repeat an event type")
+  .nullish()
+  .openapi({ description: "Alias of eventTypes (older Svix clients); empty or null means all" });
+
+/** The same filter, order aside; null and [] both mean all. */
+function sameFilter(a: string[] | null | undefined, b: string[] | null | undefined): boolean {
+  const x = a?.length ? [...a].sort() : [];
+  const y = b?.length ? [...b].sort() : [];
+  return x.length === y.length && x.every((name, i) => name === y[i]);
+}
+
+/**
+ * Folds `filterTypes` into `eventTypes`: `filterTypes: []` is null (all); both given and naming
+ * different filters is a 422, as which one is meant is unclear.
+ */
+export function withFilterTypes<T extends { eventTypes?: string[] | null; filterTypes?: string[] | null }>(
+  input: T,
+): Omit<T, "filterTypes"> {
+  const { filterTypes: alias, ...rest } = input;
+  if (alias === undefined) return rest;
+  if (rest.eventTypes !== undefined && !sameFilter(rest.eventTypes, alias)) {
+    throw invalid(["body", "filterTypes"], "must name the same event types as eventTypes (or be omitted)");
+  }
+  return { ...rest, eventTypes: alias?.length ? alias : null };
+}
 
 // Svix's whsec_ pattern, or a Standard Webhooks v1a Ed25519 secret key: "whsk_" + base64 of
 // its 32-byte seed or 64-byte secret key (src/security/ed25519.ts).
@@ -119,6 +150,7 @@ const endpointFields = {
   uid: uidSchema.nullish().openapi({ description: "Optional unique identifier for the endpoint" }),
   disabled: z.boolean().optional(),
   eventTypes: eventTypes.min(1).nullish(),
+  filterTypes,
   channels: channels.min(1).nullish(),
   metadata: metadataIn.optional(),
   egressRelay: z

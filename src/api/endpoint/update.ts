@@ -3,7 +3,7 @@ import { requireApplication } from "../../services/applications";
 import { updateEndpoint } from "../../services/endpoints";
 import type { App } from "../../types";
 import { errorResponses, jsonBody, jsonResponse, security } from "../common";
-import { EndpointOut, EndpointUpdate, endpointParams, toEndpointOut } from "./schema";
+import { EndpointOut, EndpointUpdate, endpointParams, toEndpointOut, withFilterTypes } from "./schema";
 
 const route = createRoute({
   method: "put",
@@ -31,7 +31,7 @@ export const registerUpdateEndpoint = (app: App) =>
       env: c.env,
       app: application,
       idOrUid: endpoint_id,
-      input: c.req.valid("json"),
+      input: withFilterTypes(c.req.valid("json")),
     });
     return c.json(toEndpointOut(endpoint), created ? 201 : 200);
   });

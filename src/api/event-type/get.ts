@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireEventType } from "../../services/event-types";
 import type { App } from "../../types";
-import { errorResponses, jsonResponse, security } from "../common";
+import { errorResponses, jsonResponse, portalFeatureFlags, security } from "../common";
 import { EventTypeOut, eventTypeNameParam, toEventTypeOut } from "./schema";
 
 const route = createRoute({
@@ -22,6 +22,7 @@ const route = createRoute({
 
 export const registerGetEventType = (app: App) =>
   app.openapi(route, async (c) => {
-    const row = await requireEventType(c.env.DB, c.req.valid("param").event_type_name);
+    const name = c.req.valid("param").event_type_name;
+    const row = await requireEventType(c.env.DB, name, portalFeatureFlags(c.get("auth")));
     return c.json(toEventTypeOut(row), 200);
   });

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { listResponse, pageRequest, paginationQuery } from "../../lib/pagination";
 import { listEventTypePage } from "../../services/event-types";
 import type { App } from "../../types";
-import { errorResponses, jsonResponse, security } from "../common";
+import { errorResponses, jsonResponse, portalFeatureFlags, security } from "../common";
 import { ListResponseEventTypeOut, toEventTypeOut } from "./schema";
 
 const booleanQuery = (description: string) => z.enum(["true", "false"]).optional().openapi({ description });
@@ -32,7 +32,12 @@ export const registerListEventTypes = (app: App) =>
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
     const page = pageRequest(query, "ascending");
-    const rows = await listEventTypePage(c.env.DB, page, query.include_archived === "true");
+    const rows = await listEventTypePage(
+      c.env.DB,
+      page,
+      query.include_archived === "true",
+      portalFeatureFlags(c.get("auth")),
+    );
     const withContent = query.with_content === "true";
     return c.json(
       listResponse(
