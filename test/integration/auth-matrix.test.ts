@@ -64,6 +64,7 @@ const PORTAL = [
   "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret",
   "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate",
   "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats",
+  "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats/hourly",
   "GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg",
   "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
   "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example",
