@@ -18,10 +18,21 @@ import {
 // that has ended gets the same 401 as no token.
 
 /** Routes that must answer without a token. */
-const PUBLIC = ["GET /api/v1/health", "GET /api/v1/health/ping", "GET /api/v1/egress-ips", "GET /docs"];
-/** Routes that may answer without a token: the document (Svix serves it publicly) and /docs assets. */
+const PUBLIC = [
+  "GET /api/v1/health",
+  "GET /api/v1/health/ping",
+  "GET /api/v1/egress-ips",
+  "GET /docs",
+  // The consumer portal's page and its static files: the token travels in the URL fragment,
+  // which no request carries, and the page sends it to the API as a bearer token.
+  "GET /portal",
+  "GET /portal/*",
+];
+/** Routes that may answer without a token: the document (Svix serves it publicly) and page assets. */
 const MAY_BE_PUBLIC = (route: string) =>
-  route === "GET /api/v1/openapi.json" || route.startsWith("GET /docs/");
+  route === "GET /api/v1/openapi.json" ||
+  route.startsWith("GET /docs/") ||
+  route.startsWith("GET /portal/assets/");
 
 /** A header value of the bytes of a UTF-8 string (headers are byte strings). */
 const utf8Bytes = (s: string) => String.fromCharCode(...new TextEncoder().encode(s));

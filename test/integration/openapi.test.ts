@@ -117,6 +117,9 @@ const NOT_IN_DOCUMENT = new Set([
   "GET /docs",
   "GET /docs/init.js",
   "GET /docs/{file}",
+  "GET /portal",
+  "GET /portal/*",
+  "GET /portal/assets/{file}",
   "GET /api/v1/openapi.json",
 ]);
 
