@@ -46,14 +46,14 @@ export interface WatchedPage {
    * Allows the one console error Chromium logs for a response with this status ("Failed to
    * load resource: ... status of 422"), for a test that provokes an API error on purpose.
    */
-  allowFailedResponse(status: number): void;
+  allowFailedResponse(status: number, times?: number): void;
   /** What went wrong since the last call (and forgets it). */
   takeProblems(): string[];
 }
 
 function watch(page: Page, opts: WatchOptions, shoot: (name: string) => Promise<string>): WatchedPage {
   const problems: string[] = [];
-  const allowedStatuses: number[] = [];
+  const allowed = new Map<number, number>(); // status -> console errors still allowed
   const expectedOrigin = (req: Request): string => {
     try {
       return opts.topOrigin && req.frame() === page.mainFrame() ? opts.topOrigin : opts.origin;
@@ -63,10 +63,10 @@ function watch(page: Page, opts: WatchOptions, shoot: (name: string) => Promise<
   };
   page.on("console", (msg) => {
     if (msg.type() !== "error") return;
-    const status = /status of (\d{3})/.exec(msg.text())?.[1];
-    const allowed = status ? allowedStatuses.indexOf(Number(status)) : -1;
-    if (allowed >= 0) {
-      allowedStatuses.splice(allowed, 1);
+    const status = Number(/^Failed to load resource: .*status of (\d{3})/.exec(msg.text())?.[1]);
+    const left = allowed.get(status) ?? 0;
+    if (left > 0) {
+      allowed.set(status, left - 1);
       return;
     }
     problems.push(`console error: ${msg.text()} (at ${msg.location().url || page.url()})`);
@@ -83,16 +83,19 @@ function watch(page: Page, opts: WatchOptions, shoot: (name: string) => Promise<
   return {
     page,
     screenshot: shoot,
-    allowFailedResponse: (status) => {
-      allowedStatuses.push(status);
+    allowFailedResponse: (status, times = 1) => {
+      allowed.set(status, (allowed.get(status) ?? 0) + times);
     },
     takeProblems: () => problems.splice(0),
   };
 }
 
 export interface BrowserSuite {
-  /** Opens `url` in a new browser context (its own cookies and storage) and watches it. */
-  open(url: string, opts: WatchOptions): Promise<WatchedPage>;
+  /**
+   * Opens `url` in a new browser context (its own cookies and storage) and watches it;
+   * `failedResponses` are statuses whose console errors this page may log any number of times.
+   */
+  open(url: string, opts: WatchOptions & { failedResponses?: number[] }): Promise<WatchedPage>;
 }
 
 /**
@@ -141,6 +144,7 @@ export function useBrowser(suite: string): BrowserSuite {
       contexts.push(context);
       const page = await context.newPage();
       const watched = watch(page, opts, shoot(page));
+      for (const status of opts.failedResponses ?? []) watched.allowFailedResponse(status, Infinity);
       pages.push(watched);
       await page.goto(url);
       return watched;
