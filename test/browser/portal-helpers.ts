@@ -62,6 +62,10 @@ export async function choose(field: Locator, value: string): Promise<void> {
   else await field.fill(value);
 }
 
+// "Event type" but not "Event types"; not exact, as a <select> inside its <label> adds the
+// selected option's text to the name.
+const EVENT_TYPE = /^Event type\b/;
+
 /** Where the portal is: a page, or the frame of a page that embeds it. */
 type Scope = Pick<FrameLocator, "getByRole" | "getByLabel">;
 
@@ -75,10 +79,10 @@ export function portal(main: Scope) {
     endpointHeading: (url: string) => main.getByRole("heading", { level: 1, name: url }),
     addEndpoint: () => main.getByRole("button", { name: "Add endpoint" }),
     endpointUrlField: () => main.getByLabel("Endpoint URL"),
-    descriptionField: () => main.getByLabel("Description", { exact: true }),
+    descriptionField: () => main.getByLabel(/^Description\b/),
     eventTypesGroup: () => main.getByRole("group", { name: "Event types" }),
     createEndpoint: () => main.getByRole("button", { name: "Create endpoint" }),
-    testEventType: () => main.getByRole("combobox", { name: "Event type", exact: true }),
+    testEventType: () => main.getByRole("combobox", { name: EVENT_TYPE }),
     sendTestEvent: () => main.getByRole("button", { name: "Send test event" }),
     deliveryAttempts: () => main.getByRole("table", { name: "Delivery attempts" }),
     refresh: () => main.getByRole("button", { name: "Refresh" }),
@@ -88,7 +92,7 @@ export function portal(main: Scope) {
     confirmRotate: () => main.getByRole("dialog").getByRole("button", { name: "Rotate", exact: true }),
     messages: () => main.getByRole("table", { name: "Messages" }),
     messageLink: (msgId: string) => main.getByRole("link", { name: msgId }),
-    eventTypeFilter: () => main.getByLabel("Event type", { exact: true }),
+    eventTypeFilter: () => main.getByLabel(EVENT_TYPE),
     applyFilters: () => main.getByRole("button", { name: "Apply filters" }),
     payload: () => main.getByLabel("Payload", { exact: true }),
     attempts: () => main.getByRole("table", { name: "Attempts", exact: true }),

@@ -91,7 +91,14 @@ describe("consumer portal in headless Chromium", () => {
       await tab.page.getByRole("link", { name, exact: true }).waitFor();
     }
     const token = new URL(url.replace("#", "?")).searchParams.get("token") ?? "";
+    expect(token).toMatch(/^appsk_/);
     expect(tab.page.url()).not.toContain(token);
+    // Kept in memory only: nothing in the page's storage or cookies holds it.
+    const stored = await tab.page.evaluate(() =>
+      JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]),
+    );
+    expect(stored).not.toContain(token);
+    expect(JSON.stringify(await tab.page.context().cookies())).not.toContain(token);
     await tab.screenshot("home");
   });
 
@@ -130,14 +137,13 @@ describe("consumer portal in headless Chromium", () => {
     await ui.endpointLink(endpointUrl).waitFor();
     await tab.screenshot("endpoints");
 
-    const endpoints = await admin<{
-      data: { id: string; url: string; description: string; filterTypes: string[] }[];
-    }>(gateway, "GET", `/api/v1/app/${app1.id}/endpoint`);
+    type Out = { id: string; url: string; description: string; eventTypes: string[] | null };
+    const endpoints = await admin<{ data: Out[] }>(gateway, "GET", `/api/v1/app/${app1.id}/endpoint`);
     expect(endpoints.data).toHaveLength(1);
-    const [created] = endpoints.data;
+    const [created] = endpoints.data as [Out];
+    endpointId = created.id;
     expect(created).toMatchObject({ url: endpointUrl, description: "Acme billing" });
-    expect([...(created?.filterTypes ?? [])].sort()).toEqual([PAID, VOIDED]);
-    endpointId = created?.id ?? "";
+    expect([...(created.eventTypes ?? [])].sort()).toEqual([PAID, VOIDED]);
   });
 
   it("sends a test event and shows the attempt with the receiver's status code", async () => {
@@ -146,7 +152,7 @@ describe("consumer portal in headless Chromium", () => {
     await receiver.waitFor(() => acme().length >= 1, 30_000, gateway);
     const [delivery] = acme();
     expect(delivery && verifies(delivery, await endpointSecret(gateway, app1.id, endpointId))).toBe(true);
-    expect(JSON.parse(delivery?.body ?? "{}")).toMatchObject({ type: PAID, data: PAID_EXAMPLE });
+    expect(JSON.parse(delivery?.body ?? "{}")).toEqual(PAID_EXAMPLE); // the schema's example
     await pollAttempts(ui).toEqual([expect.stringMatching(/\b200\b/)]);
     await tab.screenshot("endpoint-test-event");
   });
@@ -271,6 +277,30 @@ describe("consumer portal in headless Chromium", () => {
     await frame.nav("Endpoints");
     await frame.endpointLink(endpointUrl).waitFor();
     await embedded.screenshot("embedded");
+  });
+
+  it("refuses to load inside an iframe of an origin not listed (frame-ancestors)", async () => {
+    const stranger = await startFrameHost();
+    try {
+      const framed = await browser.open(stranger.embed(await portalUrl(gateway, app1.id)), {
+        origin: gateway.url,
+        topOrigin: stranger.origin,
+      });
+      await framed.page.getByRole("heading", { name: "Embedding site" }).waitFor();
+      const seen: string[] = [];
+      await expect
+        .poll(
+          () => {
+            seen.push(...framed.takeProblems()); // the refusal is the one console error expected
+            return seen;
+          },
+          { timeout: 10_000 },
+        )
+        .toEqual([expect.stringMatching(/^console error: .*frame-ancestors/)]);
+      await framed.screenshot("embedded-refused");
+    } finally {
+      await stranger.close();
+    }
   });
 
   it("says the session ended when the token is not valid", async () => {
