@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../e2e/harness";
-import { type FrameHost, startFrameHost, useBrowser } from "./support";
+import { type FrameHost, POLL, startFrameHost, useBrowser } from "./support";
 
 // The support layer against a page that exists today: the /docs page (Swagger UI served by the
 // worker) renders with no console error and no request to another origin; and the watcher
@@ -28,9 +28,27 @@ describe("/docs in headless Chromium", () => {
   it("records a request to another origin", async () => {
     const docs = await browser.open(`${gateway.url}/docs`, { origin: gateway.url });
     await docs.page.goto(`${host.origin}/nowhere`);
+    await docs.page.close(); // nothing more from that origin (its favicon) for the next test
     expect(docs.takeProblems()).toContain(
       `request to another origin: GET ${host.origin}/nowhere (allowed: ${gateway.url})`,
     );
+  });
+
+  it("records console errors and uncaught errors", async () => {
+    const docs = await browser.open(`${gateway.url}/docs`, { origin: gateway.url });
+    await docs.page.evaluate(() => {
+      console.error("logged on purpose");
+      setTimeout(() => {
+        throw new Error("thrown on purpose");
+      });
+    });
+    const seen: string[] = [];
+    await expect
+      .poll(() => {
+        seen.push(...docs.takeProblems());
+        return seen;
+      }, POLL)
+      .toEqual([expect.stringMatching(/^console error: logged on purpose/), "page error: thrown on purpose"]);
   });
 
   it("records the console error of a page that refuses to be framed (frame-ancestors 'none')", async () => {
@@ -41,13 +59,10 @@ describe("/docs in headless Chromium", () => {
     await framed.page.getByRole("heading", { name: "Embedding site" }).waitFor();
     const seen: string[] = [];
     await expect
-      .poll(
-        () => {
-          seen.push(...framed.takeProblems());
-          return seen.join("\n");
-        },
-        { timeout: 10_000 },
-      )
+      .poll(() => {
+        seen.push(...framed.takeProblems());
+        return seen.join("\n");
+      }, POLL)
       .toMatch(/console error: .*frame-ancestors 'none'/);
     await framed.screenshot("docs-framed-refused");
   });

@@ -5,6 +5,7 @@ import type { FrameLocator, Locator } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { Gateway, ReceivedRequest } from "../e2e/harness";
+import { POLL } from "./support";
 
 /** An admin call that must succeed; answers the JSON body (null for 204). */
 export async function admin<T>(gateway: Gateway, method: string, path: string, body?: unknown): Promise<T> {
@@ -127,11 +128,8 @@ export async function sendTestEvent(ui: Portal, eventType: string): Promise<void
  * expectation: the attempt is written after the delivery, so it shows up a moment later.
  */
 export function pollAttempts(ui: Portal) {
-  return expect.poll(
-    async () => {
-      await ui.refresh().click();
-      return dataRows(ui.deliveryAttempts()).allInnerTexts();
-    },
-    { timeout: 30_000, interval: 500 },
-  );
+  return expect.poll(async () => {
+    await ui.refresh().click();
+    return dataRows(ui.deliveryAttempts()).allInnerTexts();
+  }, POLL);
 }

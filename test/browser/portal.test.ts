@@ -23,7 +23,7 @@ import {
   verifies,
   webhookId,
 } from "./portal-helpers";
-import { type FrameHost, startFrameHost, useBrowser, type WatchedPage } from "./support";
+import { type FrameHost, POLL, startFrameHost, useBrowser, type WatchedPage } from "./support";
 
 // Issue 12's browser scenario: a receiver's day in the consumer portal, in headless Chromium,
 // against the gateway under wrangler dev and a real local receiver that verifies every delivery
@@ -164,7 +164,7 @@ describe("consumer portal in headless Chromium", () => {
     await openMessage(ui, msgId);
     expect(await shownText(ui.payload())).toContain("inv_1001");
     await expect
-      .poll(() => dataRows(ui.attempts()).allInnerTexts())
+      .poll(() => dataRows(ui.attempts()).allInnerTexts(), POLL)
       .toEqual([expect.stringMatching(/\b200\b[\s\S]*thanks/)]); // status, code, ..., response body
     await tab.screenshot("message");
 
@@ -174,13 +174,10 @@ describe("consumer portal in headless Chromium", () => {
     expect(acme().map(webhookId)).toEqual([msgId, msgId]);
     expect(acme().every((r) => verifies(r, secret))).toBe(true);
     await expect
-      .poll(
-        async () => {
-          await openMessage(ui, msgId); // opened afresh, so its attempts are listed again
-          return dataRows(ui.attempts()).allInnerTexts();
-        },
-        { timeout: 30_000, interval: 500 },
-      )
+      .poll(async () => {
+        await openMessage(ui, msgId); // opened afresh, so its attempts are listed again
+        return dataRows(ui.attempts()).allInnerTexts();
+      }, POLL)
       .toEqual([expect.stringMatching(/\b200\b/), expect.stringMatching(/\b200\b/)]);
     await tab.screenshot("message-resent");
   });
@@ -189,19 +186,19 @@ describe("consumer portal in headless Chromium", () => {
     const oldSecret = await endpointSecret(gateway, app1.id, endpointId);
     await openEndpoint(ui, endpointUrl);
     await ui.revealSecret().click();
-    await expect.poll(() => shownText(ui.secret())).toBe(oldSecret);
+    await expect.poll(() => shownText(ui.secret()), POLL).toBe(oldSecret);
     await tab.screenshot("secret-revealed");
 
     await ui.rotateSecret().click();
     await tab.screenshot("secret-rotate-dialog");
     await ui.confirmRotate().click();
-    await expect.poll(() => endpointSecret(gateway, app1.id, endpointId)).not.toBe(oldSecret);
+    await expect.poll(() => endpointSecret(gateway, app1.id, endpointId), POLL).not.toBe(oldSecret);
     const newSecret = await endpointSecret(gateway, app1.id, endpointId);
     await expect
       .poll(async () => {
         if (await ui.revealSecret().isVisible()) await ui.revealSecret().click();
         return shownText(ui.secret());
-      })
+      }, POLL)
       .toBe(newSecret);
     await tab.screenshot("secret-rotated");
 
@@ -289,13 +286,10 @@ describe("consumer portal in headless Chromium", () => {
       await framed.page.getByRole("heading", { name: "Embedding site" }).waitFor();
       const seen: string[] = [];
       await expect
-        .poll(
-          () => {
-            seen.push(...framed.takeProblems()); // the refusal is the one console error expected
-            return seen;
-          },
-          { timeout: 10_000 },
-        )
+        .poll(() => {
+          seen.push(...framed.takeProblems()); // the refusal is the one console error expected
+          return seen;
+        }, POLL)
         .toEqual([expect.stringMatching(/^console error: .*frame-ancestors/)]);
       await framed.screenshot("embedded-refused");
     } finally {

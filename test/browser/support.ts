@@ -12,6 +12,12 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const ARTIFACTS = join(ROOT, "test-artifacts/browser");
 
+/**
+ * Options for vitest's expect.poll on a page: what a page shows after a fetch, or an event
+ * Chromium reports, can take seconds on a loaded machine (expect.poll's default is 1 s).
+ */
+export const POLL = { timeout: 30_000, interval: 250 } as const;
+
 /** Debian's chromium unless CHROMIUM_PATH names another build. */
 export function chromiumPath(): string {
   return process.env.CHROMIUM_PATH || "/usr/bin/chromium";
