@@ -42,6 +42,13 @@ export function verifies(req: ReceivedRequest, secret: string): boolean {
   }
 }
 
+/** The delivery once per signature it carries, each copy with that one signature only. */
+export function bySignature(req: ReceivedRequest): ReceivedRequest[] {
+  return String(req.headers["webhook-signature"])
+    .split(" ")
+    .map((sig) => ({ ...req, headers: { ...req.headers, "webhook-signature": sig } }));
+}
+
 export const webhookId = (req: ReceivedRequest) => String(req.headers["webhook-id"]);
 
 /** A table's data rows (rows holding cells, not the header's column headers). */
