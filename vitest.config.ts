@@ -1,9 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Four projects: "workers" runs unit and integration tests inside workerd with the real
+// Five projects: "workers" runs unit and integration tests inside workerd with the real
 // D1, Queue and Durable Object bindings from wrangler.toml; "e2e" runs in Node against the
 // worker started by wrangler, with real HTTP receivers and the official client libraries;
+// "browser" drives pages of that worker in headless Chromium (test/browser/support.ts);
 // "deploy" runs scripts/deploy.mjs in Node against a fake wrangler (test/deploy/); "relay" runs
 // the egress relay (relay/, a separate Node program) against local receivers.
 export default defineConfig({
@@ -41,6 +42,16 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },
