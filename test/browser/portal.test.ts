@@ -135,6 +135,10 @@ describe("consumer portal in headless Chromium", () => {
     await picker.getByRole("checkbox", { name: PAID, exact: true }).check();
     await picker.getByRole("checkbox", { name: VOIDED, exact: true }).check();
     await ui.createEndpoint().click();
+    // The page opens the new endpoint; the list then links to it.
+    await ui.endpointHeading(endpointUrl).waitFor();
+    await tab.screenshot("endpoint-created");
+    await ui.nav("Endpoints");
     await ui.endpointLink(endpointUrl).waitFor();
     await tab.screenshot("endpoints");
 
