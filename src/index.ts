@@ -22,7 +22,12 @@ export default {
   // The Cron Trigger (wrangler.toml): moves endpoint ciphertexts to the newest encryption key
   // and deletes a batch of expired app-portal tokens.
   async scheduled(_controller, env, _ctx) {
-    // Both run even if the other fails.
-    await Promise.all([reencryptEndpointSecrets(env), cleanupExpiredPortalTokens(env)]);
+    // Both run to the end even if the other fails (Promise.all would return at the first
+    // failure, and the runtime may cancel what is still running); then a failure is reported.
+    const results = await Promise.allSettled([
+      reencryptEndpointSecrets(env),
+      cleanupExpiredPortalTokens(env),
+    ]);
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   },
 } satisfies ExportedHandler<Env, QueueJob>;
