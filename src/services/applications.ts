@@ -38,21 +38,32 @@ export async function requireApplication(db: D1Database, idOrUid: string): Promi
 
 /**
  * The application named by id or uid, created from `input` when it names none (Svix's
- * "optionally creates the application", as MessageIn.application does): with the body's uid,
- * else the path's. An unknown `app_` id without a body uid is a 404, never a new random
- * application; a path uid with another body uid is a 422. Concurrent calls create one.
+ * "optionally creates the application"): see createApplicationForPath.
  */
 export async function requireOrCreateApplication(
   env: Env,
   idOrUid: string,
   input: ApplicationInput | null,
 ): Promise<ApplicationRow> {
-  const existing = await getApplication(env.DB, idOrUid);
-  if (existing) return existing;
+  return (await getApplication(env.DB, idOrUid)) ?? createApplicationForPath(env, idOrUid, input);
+}
+
+/**
+ * Creates the application a path names when it names none yet, as MessageIn.application and
+ * AppPortalAccessIn.application do: with the body's uid, else the path's. An unknown `app_` id
+ * without a body uid is a 404, never a new random application; a path uid with another body uid
+ * is a 422. Concurrent calls create one (getIfExists answers the winner's).
+ */
+export async function createApplicationForPath(
+  env: Env,
+  idOrUid: string,
+  input: ApplicationInput | null,
+): Promise<ApplicationRow> {
   if (!input) throw notFound("Application");
   const bodyUid = input.uid ?? null;
   checkUidShape(bodyUid, ["body", "application", "uid"]);
   const pathIsId = idOrUid.startsWith("app_");
+  // A path uid and another body uid name two applications: which one is meant is unclear.
   if (bodyUid && !pathIsId && bodyUid !== idOrUid) {
     throw invalid(["body", "application", "uid"], `must be the path's uid "${idOrUid}" (or omitted)`);
   }

@@ -7,7 +7,7 @@ import type { MessageFilter } from "../log/message-store";
 import type { IngestResult } from "../log/protocol";
 import type { MessageRow } from "../log/records";
 import { byteLength } from "../queue/enqueue";
-import { type ApplicationInput, createApplication } from "./applications";
+import { type ApplicationInput, createApplicationForPath } from "./applications";
 import { cachedApplication, cachedSchema } from "./ingest-cache";
 import { validateJsonSchema } from "./json-schema";
 import { checkUidShape } from "./uid-rules";
@@ -95,18 +95,8 @@ async function resolveApp(
   checkUidShape(input.eventId, ["body", "eventId"]);
   const app = await cachedApplication(env.DB, idOrUid, fresh);
   if (app) return { id: app.id, uid: app.id === idOrUid ? null : idOrUid };
-  if (!input.application) throw notFound("Application");
-  const bodyUid = input.application.uid ?? null;
-  checkUidShape(bodyUid, ["body", "application", "uid"]);
-  const pathIsId = idOrUid.startsWith("app_");
-  // A path uid and another body uid name two applications: which one is meant is unclear.
-  if (bodyUid && !pathIsId && bodyUid !== idOrUid) {
-    throw invalid(["body", "application", "uid"], `must be the path's uid "${idOrUid}" (or omitted)`);
-  }
-  const uid = bodyUid ?? (pathIsId ? null : idOrUid);
-  if (!uid) throw notFound("Application");
-  const created = await createApplication({ env, input: { ...input.application, uid }, getIfExists: true });
-  return { id: created.app.id, uid };
+  const created = await createApplicationForPath(env, idOrUid, input.application ?? null);
+  return { id: created.id, uid: created.uid };
 }
 
 /**
