@@ -166,6 +166,7 @@ describe("consumer portal: managing endpoints and messages in headless Chromium"
       .toBe(`Deliveries per hour, last 24 hours: ${succeeded} succeeded, ${failed} failed`);
     const hours = () => chart.locator("title").count(); // one bar (with its tooltip) per hour
     expect(await hours()).toBeLessThanOrEqual(25);
+    await tab.page.getByText(`${succeeded} succeeded, ${failed} failed;`).waitFor(); // the visible legend
     expect(await tab.page.getByRole("button", { name: "24 hours", pressed: true }).count()).toBe(1);
     await tab.screenshot("chart-24-hours");
 

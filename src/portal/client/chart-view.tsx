@@ -82,7 +82,7 @@ export function DeliveryChart(props: { endpointId: string }) {
               `${new Date(g.bars[0]?.hour ?? "").toLocaleString()} to ${new Date(g.bars.at(-1)?.hour ?? "").toLocaleString()}. `}
             {g.totalSuccess + g.totalFail === 0
               ? "No deliveries in this period. "
-              : `Up to ${g.max} per hour. `}{" "}
+              : `${g.totalSuccess} succeeded, ${g.totalFail} failed; up to ${g.max} per hour. `}{" "}
             <span class="key ok">Succeeded</span> <span class="key bad">Failed</span>
           </figcaption>
         </figure>
