@@ -67,7 +67,20 @@ export async function issuePortalToken({
     created_at: now,
     expires_at: now + (input.expiry ?? PORTAL_TOKEN_DEFAULT_EXPIRY_S) * 1000,
   }).run();
-  return { url: `${origin}/portal#app=${encodeURIComponent(app.id)}&token=${token}`, token };
+  return { url: portalPageUrl(origin, app.id, token, capabilities), token };
+}
+
+/**
+ * The portal page's url. The fragment also names the token's capabilities, so the page hides
+ * the controls the token cannot use (the API refuses them regardless).
+ */
+export function portalPageUrl(
+  origin: string,
+  appId: string,
+  token: string,
+  caps: PortalCapability[],
+): string {
+  return `${origin}/portal#app=${encodeURIComponent(appId)}&token=${token}&capabilities=${caps.join(",")}`;
 }
 
 /** The live token stored under `hash`, as the auth middleware hands it to routes, or null. */

@@ -14,16 +14,26 @@ export async function admin<T>(gateway: Gateway, method: string, path: string, b
   return (res.status === 204 ? null : await res.json()) as T;
 }
 
-/** The portal url of an application (admin), as a product's backend would fetch it. */
-export async function portalUrl(gateway: Gateway, appId: string): Promise<string> {
+/**
+ * The portal url of an application (admin), as a product's backend would fetch it; `access`
+ * is the AppPortalAccessIn body (e.g. `{ readOnly: true }`).
+ */
+export async function portalUrl(
+  gateway: Gateway,
+  appId: string,
+  access: Record<string, unknown> = {},
+): Promise<string> {
   const { url, token } = await admin<{ url: string; token: string }>(
     gateway,
     "POST",
     `/api/v1/auth/app-portal-access/${appId}`,
-    {},
+    access,
   );
   expect(token).toMatch(/^appsk_[\w-]{43}$/);
-  expect(url).toBe(`${gateway.url}/portal#app=${appId}&token=${token}`);
+  // The fragment ends with the token's capabilities (the page hides what they do not allow).
+  const prefix = `${gateway.url}/portal#app=${appId}&token=${token}&capabilities=`;
+  expect(url.slice(0, prefix.length)).toBe(prefix);
+  expect(url.slice(prefix.length)).toMatch(/^\w+(,\w+)*$/);
   return url;
 }
 

@@ -28,7 +28,9 @@ describe("svix client with an app-portal token", () => {
     });
     const app = await admin.application.get("portal-e2e");
     expect(access.token).toMatch(/^appsk_[A-Za-z0-9_-]{43}$/);
-    expect(access.url).toBe(`${gateway.url}/portal#app=${app.id}&token=${access.token}`);
+    const all =
+      "ViewBase,ViewEndpointSecret,ManageEndpointSecret,ManageTransformations,CreateAttempts,ManageEndpoint";
+    expect(access.url).toBe(`${gateway.url}/portal#app=${app.id}&token=${access.token}&capabilities=${all}`);
 
     const portal = new Svix(access.token, { serverUrl: gateway.url });
     const endpoint = await portal.endpoint.create(app.id, {

@@ -48,7 +48,10 @@ describe("app-portal-access", () => {
     const before = Date.now();
     const { url, token } = await portalAccess(app.id);
     expect(token).toMatch(PORTAL_TOKEN);
-    expect(url).toBe(`https://edgehook.test/portal#app=${app.id}&token=${token}`);
+    // The fragment names the token's capabilities, so the page can hide what it cannot use.
+    const all =
+      "ViewBase,ViewEndpointSecret,ManageEndpointSecret,ManageTransformations,CreateAttempts,ManageEndpoint";
+    expect(url).toBe(`https://edgehook.test/portal#app=${app.id}&token=${token}&capabilities=${all}`);
     // The uid in the path still puts the internal id in the url.
     const byUid = await portalAccess(app.uid ?? "");
     expect(byUid.url).toContain(`#app=${app.id}&token=`);
@@ -113,7 +116,7 @@ describe("app-portal-access", () => {
   it("honours expiry, readOnly, capabilities, featureFlags and sessionId", async () => {
     const app = await createApp({ name: "options" });
     const before = Date.now();
-    const { token } = await portalAccess(app.id, {
+    const { token, url } = await portalAccess(app.id, {
       expiry: 3600,
       readOnly: true,
       featureFlags: ["beta"],
@@ -130,6 +133,9 @@ describe("app-portal-access", () => {
       "ViewBase",
       "CreateAttempts",
     ]);
+    // The page's url says what each token may do.
+    expect(url).toMatch(/&capabilities=ViewBase$/);
+    expect(some.url).toMatch(/&capabilities=ViewBase,CreateAttempts$/);
   });
 
   it("creates the application from `application` once, however often it is asked", async () => {

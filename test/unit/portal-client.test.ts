@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFrameAncestors } from "../../src/config";
 import { chartGeometry, niceCeiling } from "../../src/portal/client/chart";
-import { parseFragment } from "../../src/portal/client/fragment";
+import { allows, parseFragment } from "../../src/portal/client/fragment";
 import { pathFor, type View, viewFor } from "../../src/portal/client/nav";
 import { errorMessage, query } from "../../src/portal/client/query";
 import { examplePayload, latestSchema } from "../../src/portal/client/schema-example";
@@ -36,6 +36,21 @@ describe("portal fragment", () => {
     expect(parseFragment("#app=app_1")).toBeNull();
     expect(parseFragment("#token=x")).toBeNull();
     expect(parseFragment("")).toBeNull();
+  });
+
+  it("reads the token's capabilities, and hides only what none of them grants", () => {
+    const readOnly = parseFragment("#app=a&token=t&capabilities=ViewBase");
+    expect(readOnly).toEqual({ appId: "a", token: "t", capabilities: ["ViewBase"] });
+    for (const ability of ["manageEndpoints", "viewSecret", "rotateSecret", "createAttempts"] as const) {
+      expect(allows(readOnly?.capabilities, ability), ability).toBe(false);
+      expect(allows(undefined, ability), ability).toBe(true); // an older url: the API decides
+    }
+    const secrets = parseFragment("#app=a&token=t&capabilities=ViewBase,ViewEndpointSecret")?.capabilities;
+    expect(allows(secrets, "viewSecret")).toBe(true);
+    expect(allows(secrets, "rotateSecret")).toBe(false);
+    const manage = ["ViewBase", "ManageEndpoint"];
+    expect([allows(manage, "manageEndpoints"), allows(manage, "rotateSecret")]).toEqual([true, true]);
+    expect(allows(manage, "createAttempts")).toBe(false);
   });
 });
 

@@ -59,7 +59,8 @@ export const AppPortalAccessIn = z
 export const AppPortalAccessOut = z
   .object({
     url: z.string().openapi({
-      example: "https://edgehook.example/portal#app=app_1srOrx2ZWZBpBUvZwXKQmoEYga2&token=appsk_...",
+      example:
+        "https://edgehook.example/portal#app=app_1srOrx2ZWZBpBUvZwXKQmoEYga2&token=appsk_...&capabilities=ViewBase,CreateAttempts",
     }),
     token: z.string().openapi({ example: "appsk_kV3ts5tKPNJN4Dl25cMTfUNdmabxbX0OkV3ts5tKPNJ" }),
   })

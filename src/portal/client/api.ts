@@ -1,7 +1,7 @@
 // The JSON API as the page calls it: the token sent as a bearer token, kept in this module's
 // memory only (never in storage or a cookie). A 401 ends the session for the whole page.
 
-import type { Session } from "./fragment";
+import { type Ability, allows, type Session } from "./fragment";
 import { errorMessage } from "./query";
 
 export { query } from "./query";
@@ -21,6 +21,9 @@ const endListeners = new Set<() => void>();
 export function startSession(s: Session): void {
   session = s;
 }
+
+/** Whether the token may do `ability`: the page hides the controls it may not use. */
+export const can = (ability: Ability): boolean => allows(session?.capabilities, ability);
 
 /** Calls `listener` when the API answers 401; returns the unsubscribe function. */
 export function onSessionEnd(listener: () => void): () => void {

@@ -11,15 +11,21 @@ const HEIGHT = 160;
 const RANGES = { day: { label: "24 hours", hours: 24 }, week: { label: "7 days", hours: 168 } } as const;
 type Range = keyof typeof RANGES;
 
-async function loadHours(endpointId: string, range: Range): Promise<HourCount[] | null> {
+interface Loaded {
+  /** The range these counts cover: the label follows the data, not the button just pressed. */
+  range: Range;
+  hours: HourCount[] | null;
+}
+
+async function loadHours(endpointId: string, range: Range): Promise<Loaded> {
   const now = Date.now();
   const since = new Date(now - RANGES[range].hours * 3_600_000).toISOString();
   const path = appPath(`/endpoint/${encodeURIComponent(endpointId)}/stats/hourly`);
   try {
     const res = await get<{ data: HourCount[] }>(path + query({ since, until: new Date(now).toISOString() }));
-    return res.data;
+    return { range, hours: res.data };
   } catch (e) {
-    if (e instanceof ApiFailure && e.status === 404) return null;
+    if (e instanceof ApiFailure && e.status === 404) return { range, hours: null };
     throw e;
   }
 }
@@ -27,16 +33,22 @@ async function loadHours(endpointId: string, range: Range): Promise<HourCount[] 
 export function DeliveryChart(props: { endpointId: string }) {
   const [range, setRange] = useState<Range>("day");
   const hours = useLoad(() => loadHours(props.endpointId, range), [props.endpointId, range]);
-  const data = hours.data ?? null;
+  const data = hours.data?.hours ?? null;
   const g = data ? chartGeometry(data, WIDTH, HEIGHT) : null;
-  const label = RANGES[range].label;
+  const label = RANGES[hours.data?.range ?? range].label;
   return (
     <section class="card">
       <div class="heading-row">
         <h2>Deliveries</h2>
         <div class="toggle">
+          {/* aria-pressed as a string: hono/jsx renders `true` as an empty attribute, which is not pressed. */}
           {(Object.keys(RANGES) as Range[]).map((r) => (
-            <button type="button" key={r} aria-pressed={r === range} onClick={() => setRange(r)}>
+            <button
+              type="button"
+              key={r}
+              aria-pressed={r === range ? "true" : "false"}
+              onClick={() => setRange(r)}
+            >
               {RANGES[r].label}
             </button>
           ))}
@@ -70,7 +82,7 @@ export function DeliveryChart(props: { endpointId: string }) {
               `${new Date(g.bars[0]?.hour ?? "").toLocaleString()} to ${new Date(g.bars.at(-1)?.hour ?? "").toLocaleString()}. `}
             {g.totalSuccess + g.totalFail === 0
               ? "No deliveries in this period. "
-              : `Up to ${g.max} per hour. `}{" "}
+              : `${g.totalSuccess} succeeded, ${g.totalFail} failed; up to ${g.max} per hour. `}{" "}
             <span class="key ok">Succeeded</span> <span class="key bad">Failed</span>
           </figcaption>
         </figure>

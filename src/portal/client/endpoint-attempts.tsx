@@ -2,7 +2,7 @@
 // poll the attempts until the new message's attempt appears.
 
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import { appPath, get, type ListResponse, request } from "./api";
+import { appPath, can, get, type ListResponse, request } from "./api";
 import type { AttemptOut, EventTypeOut, MessageOut } from "./types";
 import { ErrorAlert, formatTime, type Go, statusName, useLoad, ViewLink } from "./ui";
 
@@ -53,26 +53,28 @@ export function AttemptsPanel(props: { endpointId: string; eventTypes: EventType
 
   return (
     <>
-      <section class="card">
-        <h2>Send a test event</h2>
-        <form class="inline" onSubmit={send}>
-          <div class="field">
-            <label for="test-event-type">Event type</label>
-            <select id="test-event-type" name="eventType" required>
-              {props.eventTypes.map((t) => (
-                <option key={t.name} value={t.name}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <button type="submit" class="primary" disabled={props.eventTypes.length === 0}>
-            Send test event
-          </button>
-        </form>
-        <p aria-live="polite">{note}</p>
-        <ErrorAlert error={error} />
-      </section>
+      {can("createAttempts") && (
+        <section class="card">
+          <h2>Send a test event</h2>
+          <form class="inline" onSubmit={send}>
+            <div class="field">
+              <label for="test-event-type">Event type</label>
+              <select id="test-event-type" name="eventType" required>
+                {props.eventTypes.map((t) => (
+                  <option key={t.name} value={t.name}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="submit" class="primary" disabled={props.eventTypes.length === 0}>
+              Send test event
+            </button>
+          </form>
+          <p aria-live="polite">{note}</p>
+          <ErrorAlert error={error} />
+        </section>
+      )}
       <section class="card">
         <div class="heading-row">
           <h2>Delivery attempts</h2>

@@ -2,7 +2,7 @@
 // events and attempts, the delivery chart and recovery.
 
 import { useState } from "hono/jsx/dom";
-import { appPath, get, request } from "./api";
+import { appPath, can, get, request } from "./api";
 import { DeliveryChart } from "./chart-view";
 import { AttemptsPanel } from "./endpoint-attempts";
 import { HeadersPanel, RecoverPanel } from "./endpoint-extras";
@@ -66,20 +66,22 @@ export function EndpointDetail(props: { id: string; go: Go; eventTypes: EventTyp
           <code>{ep.id}</code>
         </dd>
       </dl>
-      <div class="actions">
-        {ep.disabled ? (
-          <button type="button" onClick={() => act("PATCH", { disabled: false }, "Endpoint enabled.")}>
-            Enable endpoint
+      {can("manageEndpoints") && (
+        <div class="actions">
+          {ep.disabled ? (
+            <button type="button" onClick={() => act("PATCH", { disabled: false }, "Endpoint enabled.")}>
+              Enable endpoint
+            </button>
+          ) : (
+            <button type="button" onClick={() => act("PATCH", { disabled: true }, "Endpoint disabled.")}>
+              Disable endpoint
+            </button>
+          )}
+          <button type="button" class="danger" onClick={() => setDeleting(true)}>
+            Delete endpoint
           </button>
-        ) : (
-          <button type="button" onClick={() => act("PATCH", { disabled: true }, "Endpoint disabled.")}>
-            Disable endpoint
-          </button>
-        )}
-        <button type="button" class="danger" onClick={() => setDeleting(true)}>
-          Delete endpoint
-        </button>
-      </div>
+        </div>
+      )}
       <p aria-live="polite">{note}</p>
       <ErrorAlert error={error} />
       <ConfirmDialog
@@ -95,16 +97,18 @@ export function EndpointDetail(props: { id: string; go: Go; eventTypes: EventTyp
       />
       <DeliveryChart endpointId={ep.id} />
       <AttemptsPanel endpointId={ep.id} eventTypes={props.eventTypes} go={props.go} />
-      <SecretPanel endpointId={ep.id} />
-      <form class="card" onSubmit={save} aria-label="Edit endpoint" noValidate>
-        <h2>Edit endpoint</h2>
-        <EndpointFieldset idPrefix="edit" eventTypes={props.eventTypes} endpoint={ep} />
-        <button type="submit" class="primary">
-          Save changes
-        </button>
-      </form>
+      {can("viewSecret") && <SecretPanel endpointId={ep.id} />}
+      {can("manageEndpoints") && (
+        <form class="card" onSubmit={save} aria-label="Edit endpoint" noValidate>
+          <h2>Edit endpoint</h2>
+          <EndpointFieldset idPrefix="edit" eventTypes={props.eventTypes} endpoint={ep} />
+          <button type="submit" class="primary">
+            Save changes
+          </button>
+        </form>
+      )}
       <HeadersPanel endpointId={ep.id} />
-      <RecoverPanel endpointId={ep.id} />
+      {can("createAttempts") && <RecoverPanel endpointId={ep.id} />}
     </section>
   );
 }

@@ -2,7 +2,7 @@
 // failed deliveries since a time, with the background task's progress.
 
 import { useEffect, useState } from "hono/jsx/dom";
-import { appPath, get, request } from "./api";
+import { appPath, can, get, request } from "./api";
 import type { BackgroundTaskOut, HeadersOut } from "./types";
 import { ErrorAlert, localToIso, useLoad } from "./ui";
 
@@ -29,6 +29,7 @@ export function HeadersPanel(props: { endpointId: string }) {
   };
   const plain = Object.entries(headers.data?.headers ?? {});
   const sensitive = headers.data?.sensitive ?? [];
+  const manage = can("manageEndpoints");
 
   return (
     <section class="card">
@@ -41,9 +42,11 @@ export function HeadersPanel(props: { endpointId: string }) {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Value</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+              {manage && (
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -54,31 +57,35 @@ export function HeadersPanel(props: { endpointId: string }) {
               <tr key={name}>
                 <td>{name}</td>
                 <td>{masked ? <span class="masked">•••••• (sensitive, hidden)</span> : value}</td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`Remove header ${name}`}
-                    onClick={() => patch({ [name]: null })}
-                  >
-                    Remove
-                  </button>
-                </td>
+                {manage && (
+                  <td>
+                    <button
+                      type="button"
+                      aria-label={`Remove header ${name}`}
+                      onClick={() => patch({ [name]: null })}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <form class="inline" onSubmit={add}>
-        <div class="field">
-          <label for="header-name">Header name</label>
-          <input id="header-name" name="name" type="text" required />
-        </div>
-        <div class="field">
-          <label for="header-value">Header value</label>
-          <input id="header-value" name="value" type="text" required />
-        </div>
-        <button type="submit">Save header</button>
-      </form>
+      {manage && (
+        <form class="inline" onSubmit={add}>
+          <div class="field">
+            <label for="header-name">Header name</label>
+            <input id="header-name" name="name" type="text" required />
+          </div>
+          <div class="field">
+            <label for="header-value">Header value</label>
+            <input id="header-value" name="value" type="text" required />
+          </div>
+          <button type="submit">Save header</button>
+        </form>
+      )}
       <ErrorAlert error={error} />
     </section>
   );
@@ -139,7 +146,7 @@ export function RecoverPanel(props: { endpointId: string }) {
       <form class="inline" onSubmit={recover}>
         <div class="field">
           <label for="recover-since">Recover failed since</label>
-          <input id="recover-since" name="since" type="datetime-local" required />
+          <input id="recover-since" name="since" type="datetime-local" step="1" required />
         </div>
         <button type="submit">Recover</button>
       </form>

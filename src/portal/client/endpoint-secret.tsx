@@ -1,7 +1,7 @@
 // The signing secret: shown only on request, copied to the clipboard, rotated after confirmation.
 
 import { useState } from "hono/jsx/dom";
-import { appPath, get, request } from "./api";
+import { appPath, can, get, request } from "./api";
 import { ConfirmDialog, ErrorAlert } from "./ui";
 
 export function SecretPanel(props: { endpointId: string }) {
@@ -61,9 +61,11 @@ export function SecretPanel(props: { endpointId: string }) {
         <button type="button" onClick={copy}>
           Copy secret
         </button>
-        <button type="button" onClick={() => setConfirming(true)}>
-          Rotate secret
-        </button>
+        {can("rotateSecret") && (
+          <button type="button" onClick={() => setConfirming(true)}>
+            Rotate secret
+          </button>
+        )}
       </div>
       <p aria-live="polite">{note}</p>
       <ErrorAlert error={error} />

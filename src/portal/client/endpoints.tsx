@@ -2,7 +2,7 @@
 
 import { useState } from "hono/jsx/dom";
 import type { ListResponse } from "./api";
-import { appPath, get, getAll, request } from "./api";
+import { appPath, can, get, getAll, request } from "./api";
 import { EndpointFieldset, readEndpointForm } from "./endpoint-form";
 import type { AttemptOut, EndpointOut, EventTypeOut } from "./types";
 import { ErrorAlert, formatTime, type Go, useLoad, ViewLink } from "./ui";
@@ -71,7 +71,7 @@ export function Endpoints(props: { go: Go; eventTypes: EventTypeOut[] }) {
     <section>
       <div class="heading-row">
         <h1>Endpoints</h1>
-        {!adding && (
+        {!adding && can("manageEndpoints") && (
           <button type="button" class="primary" onClick={() => setAdding(true)}>
             Add endpoint
           </button>

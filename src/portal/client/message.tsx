@@ -1,7 +1,7 @@
 // One message: its payload, every attempt with its response, and a resend per endpoint.
 
 import { useState } from "hono/jsx/dom";
-import { appPath, get, getAll, request } from "./api";
+import { appPath, can, get, getAll, request } from "./api";
 import type { AttemptOut, DestinationOut, MessageOut } from "./types";
 import { ErrorAlert, formatTime, type Go, pretty, statusName, useLoad, ViewLink } from "./ui";
 
@@ -66,9 +66,11 @@ export function MessagePage(props: { id: string; go: Go }) {
                 {d.url}
               </ViewLink>{" "}
               <span class="badge">{statusName(d.status)}</span>{" "}
-              <button type="button" onClick={() => resend(d)}>
-                Resend
-              </button>
+              {can("createAttempts") && (
+                <button type="button" onClick={() => resend(d)}>
+                  Resend
+                </button>
+              )}
             </li>
           ))}
         </ul>

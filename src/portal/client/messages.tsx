@@ -110,11 +110,11 @@ export function Messages(props: { go: Go; eventTypes: EventTypeOut[] }) {
         </div>
         <div class="field">
           <label for="f-since">Since</label>
-          <input id="f-since" name="since" type="datetime-local" />
+          <input id="f-since" name="since" type="datetime-local" step="1" />
         </div>
         <div class="field">
           <label for="f-until">Until</label>
-          <input id="f-until" name="until" type="datetime-local" />
+          <input id="f-until" name="until" type="datetime-local" step="1" />
         </div>
         <button type="submit" class="primary">
           Apply filters
