@@ -3,8 +3,9 @@
 
 import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { appPath, can, get, type ListResponse, request } from "./api";
+import { AttemptsTable } from "./attempts-table";
 import type { AttemptOut, EventTypeOut, MessageOut } from "./types";
-import { ErrorAlert, formatTime, type Go, statusName, useLoad, ViewLink } from "./ui";
+import { ErrorAlert, type Go, useLoad, ViewLink } from "./ui";
 
 const POLL_MS = 1500;
 const POLL_TIMES = 20;
@@ -84,36 +85,20 @@ export function AttemptsPanel(props: { endpointId: string; eventTypes: EventType
         </div>
         <ErrorAlert error={attempts.error} />
         {attempts.data && rows.length === 0 && <p>No attempts yet.</p>}
-        <div class="table-wrap">
-          <table aria-label="Delivery attempts">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Code</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Time</th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <span class={a.status === 0 ? "badge ok" : "badge bad"}>{statusName(a.status)}</span>
-                  </td>
-                  <td>{a.responseStatusCode}</td>
-                  <td>{a.responseDurationMs} ms</td>
-                  <td>{formatTime(a.timestamp)}</td>
-                  <td>
-                    <ViewLink go={props.go} view={{ name: "message", id: a.msgId }}>
-                      {a.msgId}
-                    </ViewLink>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AttemptsTable
+          label="Delivery attempts"
+          attempts={rows}
+          columns={[
+            {
+              title: "Message",
+              cell: (a) => (
+                <ViewLink go={props.go} view={{ name: "message", id: a.msgId }}>
+                  {a.msgId}
+                </ViewLink>
+              ),
+            },
+          ]}
+        />
       </section>
     </>
   );

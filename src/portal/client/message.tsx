@@ -2,6 +2,7 @@
 
 import { useState } from "hono/jsx/dom";
 import { appPath, can, get, getAll, request } from "./api";
+import { AttemptsTable } from "./attempts-table";
 import type { AttemptOut, DestinationOut, MessageOut } from "./types";
 import { ErrorAlert, formatTime, type Go, pretty, statusName, useLoad, ViewLink } from "./ui";
 
@@ -82,36 +83,14 @@ export function MessagePage(props: { id: string; go: Go }) {
             Refresh
           </button>
         </div>
-        <div class="table-wrap">
-          <table aria-label="Attempts">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Code</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Time</th>
-                <th scope="col">Response</th>
-                <th scope="col">Endpoint</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <span class={a.status === 0 ? "badge ok" : "badge bad"}>{statusName(a.status)}</span>
-                  </td>
-                  <td>{a.responseStatusCode}</td>
-                  <td>{a.responseDurationMs} ms</td>
-                  <td>{formatTime(a.timestamp)}</td>
-                  <td>
-                    <pre class="response">{a.response}</pre>
-                  </td>
-                  <td class="url">{a.url}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AttemptsTable
+          label="Attempts"
+          attempts={attempts}
+          columns={[
+            { title: "Response", cell: (a) => <pre class="response">{a.response}</pre> },
+            { title: "Endpoint", class: "url", cell: (a) => a.url },
+          ]}
+        />
       </section>
     </section>
   );
