@@ -14,6 +14,18 @@ export async function admin<T>(gateway: Gateway, method: string, path: string, b
   return (res.status === 204 ? null : await res.json()) as T;
 }
 
+/** An event type with a description and a JSON schema whose example is `example`. */
+export function eventTypeIn(name: string, description: string, example: Record<string, unknown>) {
+  const properties = Object.fromEntries(
+    Object.entries(example).map(([k, v]) => [k, { type: typeof v === "number" ? "integer" : "string" }]),
+  );
+  return {
+    name,
+    description,
+    schemas: { "1": { type: "object", properties, required: Object.keys(example), examples: [example] } },
+  };
+}
+
 /**
  * The portal url of an application (admin), as a product's backend would fetch it; `access`
  * is the AppPortalAccessIn body (e.g. `{ readOnly: true }`).

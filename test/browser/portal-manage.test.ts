@@ -13,6 +13,7 @@ import {
   choose,
   dataRows,
   endpointSecret,
+  eventTypeIn,
   openEndpoint,
   openMessage,
   type Portal,
@@ -34,11 +35,6 @@ import { POLL, useBrowser, type WatchedPage } from "./support";
 
 const PAID = "invoice.paid";
 const VOIDED = "invoice.voided";
-
-function eventTypeIn(name: string, description: string, example: Record<string, string>) {
-  const properties = Object.fromEntries(Object.keys(example).map((k) => [k, { type: "string" }]));
-  return { name, description, schemas: { "1": { type: "object", properties, examples: [example] } } };
-}
 
 type EndpointOut = {
   id: string;

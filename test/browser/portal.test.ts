@@ -13,6 +13,7 @@ import {
   choose,
   dataRows,
   endpointSecret,
+  eventTypeIn,
   openEndpoint,
   openMessage,
   type Portal,
@@ -36,17 +37,6 @@ const PAID = "invoice.paid";
 const VOIDED = "invoice.voided";
 const PAID_EXAMPLE = { invoiceId: "inv_1001", amount: 4200, currency: "EUR" };
 
-function eventType(name: string, description: string, example: Record<string, unknown>) {
-  const properties = Object.fromEntries(
-    Object.entries(example).map(([k, v]) => [k, { type: typeof v === "number" ? "integer" : "string" }]),
-  );
-  return {
-    name,
-    description,
-    schemas: { "1": { type: "object", properties, required: Object.keys(example), examples: [example] } },
-  };
-}
-
 describe("consumer portal in headless Chromium", () => {
   const browser = useBrowser("portal");
   let state: GatewayState;
@@ -68,12 +58,17 @@ describe("consumer portal in headless Chromium", () => {
       startFrameHost(),
     ]);
     gateway = await launchGateway(state, { vars: { PORTAL_FRAME_ANCESTORS: host.origin } });
-    await admin(gateway, "POST", "/api/v1/event-type", eventType(PAID, "An invoice was paid", PAID_EXAMPLE));
     await admin(
       gateway,
       "POST",
       "/api/v1/event-type",
-      eventType(VOIDED, "An invoice was voided", { invoiceId: "inv_1002", reason: "duplicate" }),
+      eventTypeIn(PAID, "An invoice was paid", PAID_EXAMPLE),
+    );
+    await admin(
+      gateway,
+      "POST",
+      "/api/v1/event-type",
+      eventTypeIn(VOIDED, "An invoice was voided", { invoiceId: "inv_1002", reason: "duplicate" }),
     );
     app1 = await admin(gateway, "POST", "/api/v1/app", { name: "Acme", uid: "acme" });
     app2 = await admin(gateway, "POST", "/api/v1/app", { name: "Globex", uid: "globex" });
