@@ -359,5 +359,9 @@ describe("cross-origin calls (svix-react on the customer's pages)", () => {
     });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    // A server-side client sends no Origin: it gets no CORS headers (and pays nothing for them).
+    const server = await asPortal(token, "GET", path);
+    expect(server.status).toBe(200);
+    expect(server.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
