@@ -370,6 +370,8 @@ describe("consumer portal: managing endpoints and messages in headless Chromium"
     expect(await ro.page.getByRole("heading", { name: "Signing secret" }).count()).toBe(0);
     expect(await ro.page.getByRole("heading", { name: "Recover failed messages" }).count()).toBe(0);
     expect(await ro.page.getByLabel("Header value").count()).toBe(0);
+    // Not even a closed confirmation dialog is rendered for what the token cannot do.
+    expect(await ro.page.locator("dialog").count()).toBe(0);
     await ro.screenshot("read-only-endpoint");
 
     const [first] = voidedIds;

@@ -84,17 +84,19 @@ export function EndpointDetail(props: { id: string; go: Go; eventTypes: EventTyp
       )}
       <p aria-live="polite">{note}</p>
       <ErrorAlert error={error} />
-      <ConfirmDialog
-        open={deleting}
-        title="Delete this endpoint?"
-        text={`${ep.url} will receive no more webhooks. This cannot be undone.`}
-        confirmLabel="Delete"
-        onConfirm={() => {
-          setDeleting(false);
-          act("DELETE", undefined, "Endpoint deleted.");
-        }}
-        onClose={() => setDeleting(false)}
-      />
+      {can("manageEndpoints") && (
+        <ConfirmDialog
+          open={deleting}
+          title="Delete this endpoint?"
+          text={`${ep.url} will receive no more webhooks. This cannot be undone.`}
+          confirmLabel="Delete"
+          onConfirm={() => {
+            setDeleting(false);
+            act("DELETE", undefined, "Endpoint deleted.");
+          }}
+          onClose={() => setDeleting(false)}
+        />
+      )}
       <DeliveryChart endpointId={ep.id} />
       <AttemptsPanel endpointId={ep.id} eventTypes={props.eventTypes} go={props.go} />
       {can("viewSecret") && <SecretPanel endpointId={ep.id} />}
