@@ -10,6 +10,7 @@ export interface ApplicationRow {
 }
 
 import { afterCursor } from "./cursor";
+import { deleteAppPortalTokens } from "./portal-tokens";
 
 const COLUMNS = "id, uid, name, throttle_rate, metadata, egress_relay, created_at, updated_at";
 
@@ -87,7 +88,7 @@ export function updateApplication(
 export async function deleteApplication(db: D1Database, appId: string): Promise<void> {
   await db.batch([
     db.prepare("DELETE FROM endpoints WHERE app_id = ?1").bind(appId),
-    db.prepare("DELETE FROM portal_tokens WHERE app_id = ?1").bind(appId),
+    deleteAppPortalTokens(db, appId),
     db.prepare("DELETE FROM applications WHERE id = ?1").bind(appId),
   ]);
 }

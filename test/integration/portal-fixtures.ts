@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { PortalTokenRow } from "../../src/db/portal-tokens";
 import { api, json } from "../helpers";
 
 // Shared by the app-portal token tests: minting tokens with the admin token, calling the API
@@ -33,15 +34,8 @@ export async function sha256Hex(value: string): Promise<string> {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export interface TokenRow {
-  hash: string;
-  app_id: string;
-  capabilities: string;
-  feature_flags: string;
-  session_id: string | null;
-  created_at: number;
-  expires_at: number;
-}
+/** A portal_tokens row as the table holds it. */
+export type TokenRow = PortalTokenRow;
 
 export async function tokenRow(token: string): Promise<TokenRow | null> {
   return env.DB.prepare("SELECT * FROM portal_tokens WHERE hash = ?1")
